@@ -1,0 +1,1 @@
+//! gosched-netpoll (work in progress).

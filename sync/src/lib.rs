@@ -1,0 +1,1 @@
+//! gosched-sync (work in progress).
