@@ -36,6 +36,7 @@
 
 use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+#[cfg(not(gosched_loom))]
 use std::time::{Duration, Instant};
 
 use super::inject::Injector;
@@ -55,6 +56,7 @@ const MASK: u32 = RUNQ_SIZE as u32 - 1;
 pub(crate) const RUNNEXT_STREAK_MAX: u32 = 16;
 
 /// How long a thief waits before taking a running victim's `runnext`.
+#[cfg(not(gosched_loom))]
 const RUNNEXT_STEAL_PAUSE: Duration = Duration::from_micros(3);
 
 /// One P's run queue. Methods say whether they are owner-only.
