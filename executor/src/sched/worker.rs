@@ -87,11 +87,15 @@ impl Worker {
     pub(crate) fn run(mut self, ctx: &MContext) {
         self.park.register_current_thread();
         CURRENT_M.with(|c| c.set(ctx as *const MContext));
-        match self.stopm() {
+        // One clone for the thread's life: find_runnable borrows it while
+        // it mutates `self` (cloning per call would bounce the Arc's count
+        // between cores on every task).
+        let shared = self.shared.clone();
+        match self.stopm(&shared) {
             Wakeup::P(p, spinning) => self.acquire(ctx, p, spinning),
             Wakeup::Shutdown => return,
         }
-        while let Some((task, inherit)) = self.find_runnable(ctx) {
+        while let Some((task, inherit)) = self.find_runnable(ctx, &shared) {
             if self.spinning {
                 self.reset_spinning();
             }
@@ -152,8 +156,7 @@ impl Worker {
     }
 
     /// Go's `findRunnable`. Returns `None` only at shutdown.
-    fn find_runnable(&mut self, ctx: &MContext) -> Option<(Notified, bool)> {
-        let shared = self.shared.clone();
+    fn find_runnable(&mut self, ctx: &MContext, shared: &Shared) -> Option<(Notified, bool)> {
         loop {
             if shared.is_shutting_down() {
                 return None;
@@ -239,7 +242,7 @@ impl Worker {
                     }
                 }
             }
-            match self.stopm() {
+            match self.stopm(shared) {
                 Wakeup::P(p, spinning) => {
                     self.acquire(ctx, p, false);
                     if spinning {
@@ -312,8 +315,7 @@ impl Worker {
     /// Go's `stopm`: sleeps until handed a P (or shutdown). The M is on
     /// `midle` already. The first idle M blocks in the driver; the others
     /// on their thread parker (`MPark::park_once`).
-    fn stopm(&mut self) -> Wakeup {
-        let shared = self.shared.clone();
+    fn stopm(&mut self, shared: &Shared) -> Wakeup {
         loop {
             if let Some(w) = self
                 .park
