@@ -143,6 +143,10 @@ impl Builder {
                 "gosched: procs must be at least 1",
             ));
         }
+        let driver = match self.driver {
+            Some(d) => Some(d),
+            None => DEFAULT_DRIVER.get().map(|f| f()).transpose()?,
+        };
         let blocking = BlockingPool::new(
             self.max_blocking,
             self.keep_alive,
