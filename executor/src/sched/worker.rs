@@ -225,21 +225,36 @@ impl Worker {
                 shared.idle.pidleput(&mut lists, p);
                 lists.midle.push(self.park.clone());
             }
-            if self.spinning {
+            // Re-check before sleeping. The global queue is lock-free, so a
+            // remote push can land after our check under the lock while
+            // its `wakep` still saw no idle P: the pusher's fence and our
+            // fence below form a Dekker pair over (queue, npidle), so one
+            // of us sees the other. A spinner also re-checks every ring,
+            // since submitters skipped `wakep` while it spun (step 5 in
+            // `idle.rs`).
+            let was_spinning = self.spinning;
+            if was_spinning {
                 self.spinning = false;
-                // SeqCst RMW then loads: the Dekker pair with `wakep`.
                 shared.idle.nmspinning.fetch_sub(1, SeqCst);
-                if shared.has_any_work() {
-                    let mut lists = lock(&shared.idle.lists);
-                    if Idle::remove_m(&mut lists, &self.park) {
-                        if let Some(p) = shared.idle.pidleget(&mut lists) {
-                            drop(lists);
-                            self.acquire(ctx, p, false);
+            }
+            crate::loom::fence(SeqCst);
+            let work = if was_spinning {
+                shared.has_any_work()
+            } else {
+                !shared.inject.is_empty()
+            };
+            if work {
+                let mut lists = lock(&shared.idle.lists);
+                if Idle::remove_m(&mut lists, &self.park) {
+                    if let Some(p) = shared.idle.pidleget(&mut lists) {
+                        drop(lists);
+                        self.acquire(ctx, p, false);
+                        if was_spinning {
                             self.become_spinning();
-                            continue;
                         }
-                        lists.midle.push(self.park.clone());
+                        continue;
                     }
+                    lists.midle.push(self.park.clone());
                 }
             }
             match self.stopm(shared) {
