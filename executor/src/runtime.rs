@@ -447,11 +447,16 @@ where
 {
     let loc = std::panic::Location::caller();
     let mut future = Some(future);
-    let local = CURRENT.with(|c| {
-        c.borrow()
-            .as_ref()
-            .map(|h| h.spawn_at(future.take().expect("taken once"), loc))
-    });
+    // try_with: a spawn from a destructor during thread exit finds no
+    // thread-locals and goes to the global runtime instead of panicking.
+    let local = CURRENT
+        .try_with(|c| {
+            c.borrow()
+                .as_ref()
+                .map(|h| h.spawn_at(future.take().expect("taken once"), loc))
+        })
+        .ok()
+        .flatten();
     match local {
         Some(join) => join,
         None => global()
