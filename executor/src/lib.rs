@@ -25,6 +25,8 @@ mod blocking;
 mod context;
 pub mod coop;
 pub mod driver;
+pub mod dump;
+pub mod leak;
 mod loom;
 pub mod metrics;
 mod runtime;
@@ -35,8 +37,8 @@ mod yield_now;
 
 pub use driver::Driver;
 pub use runtime::{
-    block_on, dump, num_tasks, run, set_default_driver, spawn, spawn_blocking, Builder,
-    DriverFactory, EnterGuard, Handle, Runtime, PROCS_ENV,
+    block_on, dump, dump_grouped, num_tasks, run, set_default_driver, spawn, spawn_blocking,
+    Builder, DriverFactory, EnterGuard, Handle, Runtime, PROCS_ENV,
 };
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};

@@ -350,6 +350,12 @@ impl Handle {
         self.shared.registry.snapshot()
     }
 
+    /// Live tasks grouped by spawn site, state and wait reason (Go's
+    /// `debug=1` goroutine profile).
+    pub fn dump_grouped(&self) -> crate::dump::GroupedDump {
+        crate::dump::GroupedDump::from_tasks(self.dump())
+    }
+
     /// Scheduler counters.
     pub fn metrics(&self) -> crate::metrics::Metrics {
         crate::metrics::Metrics::read(&self.shared)
@@ -514,4 +520,12 @@ pub fn num_tasks() -> usize {
 /// Every live task of the current runtime (empty when there is none).
 pub fn dump() -> Vec<TaskInfo> {
     Handle::try_current().map(|h| h.dump()).unwrap_or_default()
+}
+
+/// Live tasks of the current runtime grouped by spawn site, state and
+/// wait reason (empty when there is no runtime).
+pub fn dump_grouped() -> crate::dump::GroupedDump {
+    Handle::try_current()
+        .map(|h| h.dump_grouped())
+        .unwrap_or_default()
 }

@@ -369,3 +369,69 @@ fn a_task_looping_on_ready_leaves_is_made_to_yield_by_the_budget() {
         .sum();
     assert!(forced >= 1, "the budget never forced a yield");
 }
+
+#[test]
+fn dump_grouped_counts_tasks_by_site_state_and_reason() {
+    let rt = rt(1);
+    let h = rt.handle().clone();
+    let mut keep = Vec::new();
+    for _ in 0..5 {
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        keep.push(tx);
+        drop(rt.spawn(async move {
+            // A JoinHandle wait sets the `join` wait reason.
+            let _ = spawn(async move {
+                let _ = rx.await;
+            })
+            .await;
+        }));
+    }
+    // 5 parents waiting on join, 5 children waiting with no reason.
+    let wait_until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let g = h.dump_grouped();
+        if g.total == 10
+            && g.groups
+                .iter()
+                .all(|g| g.state == gosched_executor::task::TaskState::Waiting)
+        {
+            assert_eq!(g.groups.len(), 2);
+            assert!(g.groups.iter().all(|g| g.count == 5));
+            assert!(g
+                .groups
+                .iter()
+                .any(|g| g.wait_reason == gosched_executor::task::WaitReason::Join));
+            let text = g.to_string();
+            assert!(text.starts_with("tasks: total 10"), "{text}");
+            assert!(text.contains("[waiting, join]"), "{text}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < wait_until,
+            "tasks never parked: {}",
+            h.dump_grouped()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    drop(keep);
+}
+
+#[test]
+fn leak_guard_names_a_leaked_task_and_passes_when_tasks_finish() {
+    let rt = rt(1);
+    let guard = gosched_executor::leak::LeakGuard::new(rt.handle());
+    let done = rt.spawn(async { 1 });
+    assert_eq!(rt.block_on(done).unwrap(), 1);
+    guard.check().expect("a finished task is no leak");
+
+    let guard =
+        gosched_executor::leak::LeakGuard::new(rt.handle()).grace(Duration::from_millis(20));
+    let (_tx, rx) = futures::channel::oneshot::channel::<()>();
+    let leaked = rt.spawn(async move {
+        let _ = rx.await;
+    });
+    let report = guard.check().unwrap_err();
+    assert_eq!(report.leaked.len(), 1);
+    assert_eq!(report.leaked[0].id, leaked.id());
+    assert!(report.to_string().contains("tests/runtime.rs"), "{report}");
+}
