@@ -32,6 +32,7 @@ pub mod metrics;
 mod runtime;
 mod sched;
 mod spawn_trait;
+mod sysmon;
 pub mod task;
 mod yield_now;
 
@@ -40,5 +41,6 @@ pub use runtime::{
     block_on, dump, dump_grouped, num_tasks, run, set_default_driver, spawn, spawn_blocking,
     Builder, DriverFactory, EnterGuard, Handle, Runtime, PROCS_ENV,
 };
+pub use sysmon::DEBUG_ENV;
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};

@@ -356,6 +356,13 @@ impl Handle {
         crate::dump::GroupedDump::from_tasks(self.dump())
     }
 
+    /// Go's SCHED line for this runtime now (what
+    /// `GOSCHED_DEBUG=schedtrace=N` prints), with per-P and per-M lines
+    /// when `detail` is set.
+    pub fn schedtrace(&self, detail: bool) -> String {
+        crate::sysmon::schedtrace(&self.shared, std::time::Duration::ZERO, detail)
+    }
+
     /// Scheduler counters.
     pub fn metrics(&self) -> crate::metrics::Metrics {
         crate::metrics::Metrics::read(&self.shared)

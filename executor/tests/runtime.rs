@@ -435,3 +435,70 @@ fn leak_guard_names_a_leaked_task_and_passes_when_tasks_finish() {
     assert_eq!(report.leaked[0].id, leaked.id());
     assert!(report.to_string().contains("tests/runtime.rs"), "{report}");
 }
+
+#[test]
+fn schedtrace_prints_go_s_sched_line() {
+    let rt = rt(2);
+    let line = rt.handle().schedtrace(true);
+    let first = line.lines().next().unwrap();
+    assert!(
+        first.starts_with("SCHED 0ms: gomaxprocs=2 idleprocs="),
+        "{first}"
+    );
+    for field in ["threads=", "spinningthreads=", "idlethreads=", "runqueue="] {
+        assert!(first.contains(field), "{first}");
+    }
+    assert!(first.ends_with(']'), "{first}");
+    assert!(line.contains("  P0: status="), "{line}");
+    assert!(line.contains("  M1: p="), "{line}");
+}
+
+#[test]
+fn gosched_debug_schedtrace_prints_from_a_child_process() {
+    // The runtime reads GOSCHED_DEBUG at build time; run this test binary
+    // again as a child with it set, and look at what it printed.
+    if std::env::var("GOSCHED_SCHEDTRACE_CHILD").is_ok() {
+        let rt = rt(2);
+        std::thread::sleep(Duration::from_millis(120));
+        drop(rt);
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "gosched_debug_schedtrace_prints_from_a_child_process",
+            "--nocapture",
+        ])
+        .env("GOSCHED_SCHEDTRACE_CHILD", "1")
+        .env("GOSCHED_DEBUG", "schedtrace=20")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success());
+    assert!(
+        err.lines().filter(|l| l.starts_with("SCHED ")).count() >= 2,
+        "{err}"
+    );
+
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "gosched_debug_schedtrace_prints_from_a_child_process",
+            "--nocapture",
+        ])
+        .env("GOSCHED_SCHEDTRACE_CHILD", "1")
+        .env("GOSCHED_DEBUG", "schedtrace=oops")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "a bad GOSCHED_DEBUG must not stop the program"
+    );
+    assert_eq!(
+        err.matches("gosched: ignoring GOSCHED_DEBUG").count(),
+        1,
+        "{err}"
+    );
+}

@@ -103,6 +103,7 @@ impl Worker {
         }
         if let Some(p) = self.p.take() {
             ctx.p.set(None);
+            self.park.cur_p.store(usize::MAX, Relaxed);
             self.shared.procs[p.index()].running.store(false, Relaxed);
             let mut lists = lock(&self.shared.idle.lists);
             self.shared.idle.pidleput(&mut lists, p);
@@ -111,6 +112,7 @@ impl Worker {
 
     fn acquire(&mut self, ctx: &MContext, p: PToken, spinning: bool) {
         self.shared.procs[p.index()].running.store(true, Relaxed);
+        self.park.cur_p.store(p.index(), Relaxed);
         ctx.p.set(Some(p.index()));
         self.p = Some(p);
         self.spinning = spinning;
@@ -224,6 +226,7 @@ impl Worker {
                     continue;
                 }
                 ctx.p.set(None);
+                self.park.cur_p.store(usize::MAX, Relaxed);
                 shared.procs[pi].running.store(false, Relaxed);
                 bump(&shared.procs[pi].metrics.parks, 1);
                 shared.idle.pidleput(&mut lists, p);
