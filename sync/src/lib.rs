@@ -1,1 +1,26 @@
-//! gosched-sync (work in progress).
+//! gosched-sync: Go's `chan`, `select`, `sync`, `x/sync` and `context`, as
+//! async Rust that runs on any executor.
+//!
+//! | Go | here |
+//! |---|---|
+//! | `make(chan T, n)`, `close`, `len`, `cap` | [`chan`] |
+//! | `select` | [`select!`] |
+//!
+//! Every leaf future here follows gosched's two conventions: it spends one
+//! unit of the coop budget when it completes
+//! ([`gosched_executor::coop::poll_proceed`]) and it records Go's wait reason
+//! when it parks ([`gosched_executor::task::set_wait_reason`]). Outside a
+//! gosched worker both calls are no-ops, so everything here also works on
+//! `futures::executor`, tokio, smol or plain threads.
+//!
+//! # Layout
+//!
+//! One concept per file. `waitlist.rs` is the waiter queue every primitive
+//! parks in; `loom.rs` switches locks and atomics to loom under
+//! `--cfg gosched_loom`; `rand.rs` feeds `select!`'s fair choice.
+
+mod loom;
+mod rand;
+mod waitlist;
+
+pub mod chan;
