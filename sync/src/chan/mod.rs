@@ -40,6 +40,8 @@
 //! described in `state.rs`; `select!` in `select.rs`.
 
 mod error;
+#[cfg(all(test, gosched_loom))]
+mod loom_chan;
 pub mod select;
 mod state;
 
