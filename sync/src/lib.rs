@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `make(chan T, n)`, `close`, `len`, `cap` | [`chan`] |
 //! | `select` | [`select!`] |
+//! | `sync.Mutex` (with starvation mode) | [`Mutex`] |
 //!
 //! Every leaf future here follows gosched's two conventions: it spends one
 //! unit of the coop budget when it completes
@@ -24,3 +25,9 @@ mod rand;
 mod waitlist;
 
 pub mod chan;
+mod mutex;
+
+#[cfg(all(test, gosched_loom))]
+mod loom_mutex;
+
+pub use mutex::{LockFuture, Mutex, MutexGuard, STARVATION_THRESHOLD};

@@ -37,7 +37,18 @@
 //! - The whole structure is protected by the lock of the primitive that owns
 //!   it; nothing here is atomic.
 
+use std::task::Waker;
+
 const NIL: usize = usize::MAX;
+
+/// Stores `new` in `slot` unless the stored waker would wake the same task
+/// (saves a clone, which for most executors is an atomic increment).
+pub(crate) fn update_waker(slot: &mut Option<Waker>, new: &Waker) {
+    match slot {
+        Some(w) if w.will_wake(new) => {}
+        _ => *slot = Some(new.clone()),
+    }
+}
 
 /// Handle of one entry, valid until [`WaitList::remove`].
 pub(crate) type Key = usize;
@@ -63,7 +74,6 @@ pub(crate) struct WaitList<W> {
     len: usize,
 }
 
-#[allow(dead_code)] // TEMP: the lock primitives (next commits) use the rest
 impl<W> WaitList<W> {
     /// An empty list; allocates nothing.
     pub(crate) const fn new() -> Self {
@@ -74,11 +84,6 @@ impl<W> WaitList<W> {
             tail: NIL,
             len: 0,
         }
-    }
-
-    /// Number of linked entries.
-    pub(crate) fn len(&self) -> usize {
-        self.len
     }
 
     /// Whether no entry is linked.
@@ -124,13 +129,6 @@ impl<W> WaitList<W> {
     pub(crate) fn push_back(&mut self, value: W) -> Key {
         let key = self.alloc(value);
         self.link_back(key);
-        key
-    }
-
-    /// Allocates an entry and links it at the front.
-    pub(crate) fn push_front(&mut self, value: W) -> Key {
-        let key = self.alloc(value);
-        self.link_front(key);
         key
     }
 
@@ -219,11 +217,6 @@ impl<W> WaitList<W> {
         Some(key)
     }
 
-    /// The entry's value.
-    pub(crate) fn get(&self, key: Key) -> &W {
-        &self.node(key).value
-    }
-
     /// The entry's value, mutably.
     pub(crate) fn get_mut(&mut self, key: Key) -> &mut W {
         &mut self.node_mut(key).value
@@ -264,10 +257,11 @@ mod tests {
         let a = l.push_back(1);
         let b = l.push_back(2);
         let _c = l.push_back(3);
-        l.push_front(0);
+        let z = l.push_back(0);
+        l.unlink(z);
+        l.link_front(z);
         assert_eq!(l.remove(b), 2);
         assert!(l.is_linked(a));
-        assert_eq!(l.len(), 3);
         assert_eq!(drain(&mut l), vec![0, 1, 3]);
         assert!(l.is_empty());
     }
@@ -278,7 +272,7 @@ mod tests {
         let a = l.push_back(7);
         assert_eq!(l.pop_front(), Some(a));
         assert!(!l.is_linked(a));
-        assert_eq!(*l.get(a), 7);
+        assert_eq!(*l.get_mut(a), 7);
         assert_eq!(l.remove(a), 7);
         let b = l.push_back(8);
         assert_eq!(a, b, "freed slot is reused");

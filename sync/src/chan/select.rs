@@ -151,7 +151,7 @@ impl SelectCore {
 
     fn set_waker(&self, new: &Waker) {
         let mut slot = lock(&self.waker);
-        super::state::update_waker(&mut slot, new);
+        crate::waitlist::update_waker(&mut slot, new);
     }
 }
 

@@ -91,7 +91,7 @@ use super::error::{SendError, TryRecvError, TrySendError};
 use super::select::{Registered, SelectCore};
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::{lock, Arc, Mutex};
-use crate::waitlist::{Key, WaitList};
+use crate::waitlist::{update_waker, Key, WaitList};
 
 /// Who is waiting in a queue entry.
 pub(crate) enum Owner {
@@ -710,13 +710,5 @@ impl<T> Chan<T> {
         let w = lock(&self.state).sendq.remove(key);
         debug_assert_eq!(w.status, Status::Waiting);
         w.value
-    }
-}
-
-/// Replaces the stored waker unless it would wake the same task.
-pub(crate) fn update_waker(slot: &mut Option<Waker>, new: &Waker) {
-    match slot {
-        Some(w) if w.will_wake(new) => {}
-        _ => *slot = Some(new.clone()),
     }
 }
