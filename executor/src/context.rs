@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::task::header::{REASON_SHIFT, TASK_ID_MASK};
+use crate::task::{REASON_SHIFT, TASK_ID_MASK};
 
 thread_local! {
     /// The id-and-wait-reason word of the task being polled, or null.

@@ -135,6 +135,19 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Calls `f` with the budget unconstrained (blocking-pool closures).
+pub(crate) fn unconstrained_call<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(Budget);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = CURRENT.try_with(|c| c.set(self.0));
+        }
+    }
+    let prev = CURRENT.with(|c| c.replace(Budget(None)));
+    let _reset = Reset(prev);
+    f()
+}
+
 /// Takes and clears the count of budget-forced yields on this thread.
 pub(crate) fn take_forced_yields() -> u64 {
     FORCED_YIELDS.with(|f| f.replace(0))

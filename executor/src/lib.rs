@@ -1,9 +1,42 @@
-//! gosched-executor: tasks, the P/M scheduler, the coop budget, the blocking
-//! pool and sysmon.
+//! gosched-executor: tasks, the P/M scheduler, the coop budget and the
+//! blocking pool of gosched, an async runtime whose scheduler is built the
+//! way Go's runtime is.
+//!
+//! Start with `docs/architecture.md` at the repository root for the map: a
+//! task's life from spawn to free and where each step lives. In short:
+//! [`task`] is G, `sched::processor` is P, `sched::worker` is M.
+//!
+//! ```
+//! let rt = gosched_executor::Runtime::builder().procs(2).build().unwrap();
+//! let sum = rt.block_on(async {
+//!     let hs: Vec<_> = (0..10u64).map(|i| gosched_executor::spawn(async move { i * i })).collect();
+//!     let mut sum = 0;
+//!     for h in hs {
+//!         sum += h.await.unwrap();
+//!     }
+//!     sum
+//! });
+//! assert_eq!(sum, 285);
+//! ```
 
-pub mod coop;
+#![warn(missing_debug_implementations)]
+
+mod blocking;
 mod context;
+pub mod coop;
 pub mod driver;
+mod loom;
+pub mod metrics;
+mod runtime;
+mod sched;
+mod spawn_trait;
 pub mod task;
+mod yield_now;
 
 pub use driver::Driver;
+pub use runtime::{
+    block_on, dump, num_tasks, run, spawn, spawn_blocking, Builder, EnterGuard, Handle, Runtime,
+    PROCS_ENV,
+};
+pub use task::{JoinError, JoinHandle};
+pub use yield_now::{yield_now, YieldNow};

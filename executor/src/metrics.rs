@@ -1,0 +1,74 @@
+//! Scheduler counters (`Handle::metrics`): per-P polls, steals, global
+//! queue pulls, parks and budget-forced yields, plus runtime-wide counts.
+//!
+//! Every per-P counter is written only by the M holding that P, with a
+//! plain relaxed load and store, so keeping them costs no atomic RMW on
+//! the hot path. Reading them is racy by design: a snapshot, not a barrier.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::sched::Shared;
+
+/// Counters of one P.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcMetrics {
+    /// Task polls run on this P.
+    pub polls: u64,
+    /// Successful steals by this P.
+    pub steals: u64,
+    /// Tasks taken by those steals.
+    pub stolen_tasks: u64,
+    /// Batches taken from the global queue.
+    pub global_pulls: u64,
+    /// Times this P went idle.
+    pub parks: u64,
+    /// Polls that ended because the coop budget ran out.
+    pub forced_yields: u64,
+    /// Tasks queued on this P now.
+    pub queued: usize,
+}
+
+/// A snapshot of the scheduler's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// One entry per P.
+    pub procs: Vec<ProcMetrics>,
+    /// Live tasks.
+    pub tasks: usize,
+    /// Tasks in the global queue.
+    pub global_queue: usize,
+    /// Worker threads (Ms).
+    pub threads: usize,
+    /// Blocking-pool threads.
+    pub blocking_threads: usize,
+    /// Idle Ps.
+    pub idle_procs: usize,
+    /// Spinning Ms.
+    pub spinning_threads: usize,
+}
+
+impl Metrics {
+    pub(crate) fn read(shared: &Shared) -> Metrics {
+        Metrics {
+            procs: shared
+                .procs
+                .iter()
+                .map(|p| ProcMetrics {
+                    polls: p.metrics.polls.load(Relaxed),
+                    steals: p.metrics.steals.load(Relaxed),
+                    stolen_tasks: p.metrics.stolen_tasks.load(Relaxed),
+                    global_pulls: p.metrics.global_pulls.load(Relaxed),
+                    parks: p.metrics.parks.load(Relaxed),
+                    forced_yields: p.metrics.forced_yields.load(Relaxed),
+                    queued: p.runq.len(),
+                })
+                .collect(),
+            tasks: shared.registry.len(),
+            global_queue: shared.inject.len(),
+            threads: shared.nthreads.load(Relaxed),
+            blocking_threads: shared.blocking.threads(),
+            idle_procs: shared.idle.npidle.load(Relaxed),
+            spinning_threads: shared.idle.nmspinning.load(Relaxed),
+        }
+    }
+}

@@ -1,0 +1,495 @@
+//! The public runtime: `Runtime`, `Builder`, `Handle`, `spawn`, `block_on`.
+//!
+//! A `Runtime` owns a scheduler (`sched`) and its threads; dropping it
+//! shuts everything down (see `Shared::shutdown` for the steps). A `Handle`
+//! is a cheap clone that can spawn onto it from anywhere.
+//!
+//! Which runtime `spawn` uses: the one whose worker (or `block_on`, or
+//! `Handle::enter`) is running on this thread; otherwise a global runtime,
+//! started on first use with default settings, because Go always has a
+//! runtime and a `go` statement never fails.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+use std::time::Duration;
+
+use crate::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BLOCKING};
+use crate::sched::{Config, Shared};
+use crate::task::{JoinHandle, TaskInfo};
+use crate::Driver;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// Environment variable that sets the default number of Ps.
+pub const PROCS_ENV: &str = "GOSCHED_PROCS";
+
+/// Builds a [`Runtime`] with custom settings.
+///
+/// ```
+/// let rt = gosched_executor::Runtime::builder()
+///     .procs(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+pub struct Builder {
+    procs: Option<usize>,
+    thread_name: String,
+    stack_size: Option<usize>,
+    max_blocking: usize,
+    keep_alive: Duration,
+    driver: Option<Arc<dyn Driver>>,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("procs", &self.procs)
+            .field("thread_name", &self.thread_name)
+            .field("max_blocking", &self.max_blocking)
+            .field("has_driver", &self.driver.is_some())
+            .finish()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            procs: None,
+            thread_name: "gosched-worker".into(),
+            stack_size: None,
+            max_blocking: DEFAULT_MAX_BLOCKING,
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            driver: None,
+        }
+    }
+}
+
+impl Builder {
+    /// Number of Ps (Go's GOMAXPROCS). Default: `GOSCHED_PROCS`, else the
+    /// number of available CPUs.
+    pub fn procs(mut self, n: usize) -> Self {
+        self.procs = Some(n);
+        self
+    }
+
+    /// Name of the worker threads.
+    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Stack size of worker threads.
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Maximum number of `spawn_blocking` threads (default 512).
+    pub fn max_blocking_threads(mut self, n: usize) -> Self {
+        self.max_blocking = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits before it exits (default 10 s).
+    pub fn blocking_keep_alive(mut self, d: Duration) -> Self {
+        self.keep_alive = d;
+        self
+    }
+
+    /// The driver idle workers block in (the netpoller). Without one, idle
+    /// workers sleep on their thread parker.
+    pub fn driver(mut self, driver: Arc<dyn Driver>) -> Self {
+        self.driver = Some(driver);
+        self
+    }
+
+    /// Starts the runtime's threads.
+    ///
+    /// Fails with `InvalidInput` when the number of Ps is zero or
+    /// `GOSCHED_PROCS` is not a positive integer, and with the OS error
+    /// when a thread cannot be started.
+    pub fn build(self) -> io::Result<Runtime> {
+        let procs = match self.procs {
+            Some(n) => n,
+            None => procs_from_env()?,
+        };
+        if procs == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "gosched: procs must be at least 1",
+            ));
+        }
+        let blocking = BlockingPool::new(
+            self.max_blocking,
+            self.keep_alive,
+            "gosched-blocking".into(),
+        );
+        let config = Config {
+            thread_name: self.thread_name,
+            stack_size: self.stack_size,
+        };
+        let shared = Shared::start(procs, self.driver, config, blocking)?;
+        Ok(Runtime {
+            handle: Handle { shared },
+        })
+    }
+}
+
+fn procs_from_env() -> io::Result<usize> {
+    match std::env::var(PROCS_ENV) {
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("gosched: {PROCS_ENV} must be a positive integer, got {v:?}"),
+            )),
+        },
+        Err(std::env::VarError::NotPresent) => Ok(std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)),
+        Err(std::env::VarError::NotUnicode(v)) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("gosched: {PROCS_ENV} must be a positive integer, got {v:?}"),
+        )),
+    }
+}
+
+/// A running scheduler: Ps, worker threads, blocking pool.
+///
+/// Dropping it stops the workers, drops every task's future (including
+/// tasks parked forever) and joins its threads.
+pub struct Runtime {
+    handle: Handle,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("procs", &self.handle.procs())
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// A builder with default settings.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// A runtime with default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// A handle that can spawn onto this runtime from anywhere.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Spawns a task onto this runtime.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs `future` on the current thread until it completes, with this
+    /// runtime as the current one (so `spawn` inside it spawns here).
+    ///
+    /// # Panics
+    /// When called from inside a gosched worker: blocking a worker would
+    /// stall every task queued on its P. Use `.await` there instead.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.handle.shared.shutdown();
+    }
+}
+
+/// A cheap, cloneable reference to a runtime.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("procs", &self.procs())
+            .finish()
+    }
+}
+
+impl PartialEq for Handle {
+    fn eq(&self, other: &Handle) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl Eq for Handle {}
+
+impl Handle {
+    /// The runtime running on this thread.
+    ///
+    /// # Panics
+    /// Outside a gosched worker, `block_on` or `enter`.
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle::try_current().expect(
+            "gosched: no runtime on this thread (call from a task, inside Runtime::block_on, or after Handle::enter)",
+        )
+    }
+
+    /// The runtime running on this thread, if any.
+    pub fn try_current() -> Option<Handle> {
+        CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+    }
+
+    /// Makes this the current runtime on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard {
+        enter_handle(self.shared.clone())
+    }
+
+    /// Spawns a task.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_at(future, std::panic::Location::caller())
+    }
+
+    fn spawn_at<F>(
+        &self,
+        future: F,
+        loc: &'static std::panic::Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, join) = crate::task::new_task(&self.shared, future, loc);
+        if let Some(task) = task {
+            self.shared.schedule(task, false);
+        }
+        join
+    }
+
+    /// Runs `f` on the blocking pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.blocking.spawn(f)
+    }
+
+    /// See [`Runtime::block_on`].
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if crate::sched::worker::CURRENT_M.with(|m| !m.get().is_null()) {
+            panic!(
+                "gosched: block_on called from inside a runtime worker; this would block the thread that runs \
+                 tasks. Use `.await`, or move the blocking call to spawn_blocking"
+            );
+        }
+        let _enter = self.enter();
+        block_on_thread(future)
+    }
+
+    /// Number of Ps.
+    pub fn procs(&self) -> usize {
+        self.shared.procs.len()
+    }
+
+    /// Number of live tasks (Go's `runtime.NumGoroutine`).
+    pub fn num_tasks(&self) -> usize {
+        self.shared.registry.len()
+    }
+
+    /// Every live task: id, state, wait reason and spawn site.
+    pub fn dump(&self) -> Vec<TaskInfo> {
+        self.shared.registry.snapshot()
+    }
+
+    /// Scheduler counters.
+    pub fn metrics(&self) -> crate::metrics::Metrics {
+        crate::metrics::Metrics::read(&self.shared)
+    }
+
+    /// The driver this runtime was built with, if any.
+    pub fn driver(&self) -> Option<&Arc<dyn Driver>> {
+        self.shared.driver.as_ref()
+    }
+}
+
+/// Restores the previous current runtime on drop (see [`Handle::enter`]).
+#[derive(Debug)]
+pub struct EnterGuard {
+    prev: Option<Handle>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
+    }
+}
+
+pub(crate) fn enter_handle(shared: Arc<Shared>) -> EnterGuard {
+    let prev = CURRENT.with(|c| c.borrow_mut().replace(Handle { shared }));
+    EnterGuard { prev }
+}
+
+struct ThreadWaker {
+    thread: Thread,
+    notified: AtomicBool,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        // Release pairs with the Acquire swap in `block_on_thread`.
+        if !self.notified.swap(true, Ordering::Release) {
+            self.thread.unpark();
+        }
+    }
+}
+
+/// Polls `future` on this thread, parking between polls.
+fn block_on_thread<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let tw = Arc::new(ThreadWaker {
+        thread: std::thread::current(),
+        notified: AtomicBool::new(false),
+    });
+    let waker = Waker::from(tw.clone());
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        while !tw.notified.swap(false, Ordering::Acquire) {
+            std::thread::park();
+        }
+    }
+}
+
+static GLOBAL: OnceLock<Runtime> = OnceLock::new();
+
+/// The global runtime, started on first use.
+fn global() -> &'static Runtime {
+    GLOBAL.get_or_init(|| match Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => panic!("gosched: cannot start the global runtime: {e}"),
+    })
+}
+
+/// The current runtime, or the global one.
+fn current_or_global() -> Handle {
+    Handle::try_current().unwrap_or_else(|| global().handle().clone())
+}
+
+/// Spawns a task: Go's `go` statement.
+///
+/// On a runtime thread it spawns onto that runtime (on a worker, into the
+/// local P's `runnext`); anywhere else onto the global runtime.
+///
+/// ```
+/// let h = gosched_executor::spawn(async { "hello" });
+/// assert_eq!(gosched_executor::block_on(h).unwrap(), "hello");
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let loc = std::panic::Location::caller();
+    let mut future = Some(future);
+    let local = CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map(|h| h.spawn_at(future.take().expect("taken once"), loc))
+    });
+    match local {
+        Some(join) => join,
+        None => global()
+            .handle()
+            .spawn_at(future.take().expect("taken once"), loc),
+    }
+}
+
+/// Runs `f` on the blocking pool of the current (or global) runtime.
+///
+/// ```
+/// let h = gosched_executor::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(1)));
+/// gosched_executor::block_on(h).unwrap();
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    current_or_global().spawn_blocking(f)
+}
+
+/// Runs `future` to completion on this thread with the global runtime as
+/// the current one (see [`Runtime::block_on`]).
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    global().handle().block_on(future)
+}
+
+/// Starts a runtime with default settings, runs `future` on this thread
+/// until it completes, and shuts the runtime down.
+///
+/// ```
+/// let v = gosched_executor::run(async {
+///     gosched_executor::spawn(async { 40 }).await.unwrap() + 2
+/// });
+/// assert_eq!(v, 42);
+/// ```
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let rt = match Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => panic!("gosched: cannot start a runtime: {e}"),
+    };
+    rt.block_on(future)
+}
+
+/// Number of live tasks on the current runtime (Go's
+/// `runtime.NumGoroutine()`); 0 when there is none.
+pub fn num_tasks() -> usize {
+    Handle::try_current().map(|h| h.num_tasks()).unwrap_or(0)
+}
+
+/// Every live task of the current runtime (empty when there is none).
+pub fn dump() -> Vec<TaskInfo> {
+    Handle::try_current().map(|h| h.dump()).unwrap_or_default()
+}

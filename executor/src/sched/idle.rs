@@ -1,0 +1,152 @@
+//! Idle Ps, idle Ms, and the spinning protocol (Go's `pidle`, `midle`,
+//! `nmspinning`, `wakep`, `startm`, `stopm`).
+//!
+//! # The problem
+//!
+//! Worker threads must sleep when there is nothing to do, yet no task may
+//! wait while a P sits idle. Waking a thread costs a syscall, so waking one
+//! per submitted task would drown a busy runtime in futex calls, and
+//! letting every idle thread poll the queues would burn the cores.
+//!
+//! # The protocol (Go's, from proc.go's design essay)
+//!
+//! An M that looks for work while holding a P is *spinning*; `nmspinning`
+//! counts them, and at most half of the busy Ps' count may spin at once.
+//!
+//! 1. A submitter queues the task (local ring or global queue).
+//! 2. StoreLoad fence (`fence(SeqCst)` in `Shared::wakep`).
+//! 3. If `nmspinning == 0` and a P is idle, it CASes `nmspinning` 0 -> 1 and
+//!    starts an M with an idle P (`startm`), spinning. Otherwise a spinner
+//!    exists and will find the task.
+//! 4. A spinner that finds work stops spinning and calls `wakep` again, so
+//!    the last spinner to find work replaces itself (`reset_spinning`).
+//! 5. A spinner that finds nothing gives its P back, decrements
+//!    `nmspinning` (SeqCst), and only then re-checks every queue; if it
+//!    finds work it takes an idle P and spins again. Steps 2 and 5 form a
+//!    Dekker pair: either the submitter sees the spinner, or the spinner
+//!    sees the task.
+//!
+//! # Parking Ms
+//!
+//! An idle M is put on `midle` in the same critical section in which its P
+//! goes to `pidle`, so whenever a P is idle an M to run it is on the list
+//! and `startm` never has to create a thread in the steady state. The first
+//! idle M blocks in the driver (netpoll) if there is one; the rest sleep on
+//! their thread parker. `startm` prefers a parker-sleeping M, so the poller
+//! stays in the poller. A wake-up is handed over in the M's `slot`.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::thread::Thread;
+
+use super::processor::PToken;
+use crate::loom::{lock, Mutex};
+
+/// What a sleeping M is woken with.
+#[derive(Debug)]
+pub(crate) enum Wakeup {
+    /// Run this P, spinning or not.
+    P(PToken, bool),
+    /// The runtime is shutting down: exit.
+    Shutdown,
+}
+
+/// How an idle M sleeps and is woken.
+pub(crate) struct MPark {
+    pub(crate) slot: Mutex<Option<Wakeup>>,
+    /// Blocked in the driver rather than the thread parker.
+    pub(crate) in_driver: AtomicBool,
+    pub(crate) thread: Mutex<Option<Thread>>,
+}
+
+impl MPark {
+    pub(crate) fn new() -> Arc<MPark> {
+        Arc::new(MPark {
+            slot: Mutex::new(None),
+            in_driver: AtomicBool::new(false),
+            thread: Mutex::new(None),
+        })
+    }
+}
+
+pub(crate) struct Lists {
+    pub(crate) pidle: Vec<PToken>,
+    pub(crate) midle: Vec<Arc<MPark>>,
+    pub(crate) shutdown: bool,
+}
+
+/// The scheduler's idle state (Go's part of `schedt` under `sched.lock`).
+pub(crate) struct Idle {
+    /// Number of idle Ps (Go's `npidle`); changed under `lists`.
+    pub(crate) npidle: AtomicUsize,
+    /// Number of spinning Ms (Go's `nmspinning`).
+    pub(crate) nmspinning: AtomicUsize,
+    /// Someone is blocked in (or about to enter) the driver.
+    pub(crate) driver_busy: AtomicBool,
+    pub(crate) lists: Mutex<Lists>,
+}
+
+impl Idle {
+    pub(crate) fn new(ps: Vec<PToken>, ms: Vec<Arc<MPark>>) -> Idle {
+        Idle {
+            npidle: AtomicUsize::new(ps.len()),
+            nmspinning: AtomicUsize::new(0),
+            driver_busy: AtomicBool::new(false),
+            lists: Mutex::new(Lists {
+                pidle: ps,
+                midle: ms,
+                shutdown: false,
+            }),
+        }
+    }
+
+    /// Go's `pidleget`: called with `lists` locked.
+    pub(crate) fn pidleget(&self, lists: &mut Lists) -> Option<PToken> {
+        let p = lists.pidle.pop()?;
+        self.npidle.fetch_sub(1, SeqCst);
+        Some(p)
+    }
+
+    /// Go's `pidleput`: called with `lists` locked.
+    pub(crate) fn pidleput(&self, lists: &mut Lists, p: PToken) {
+        lists.pidle.push(p);
+        self.npidle.fetch_add(1, SeqCst);
+    }
+
+    /// Removes `m` from `midle` if it is there (called with `lists` locked).
+    pub(crate) fn remove_m(lists: &mut Lists, m: &Arc<MPark>) -> bool {
+        match lists.midle.iter().position(|x| Arc::ptr_eq(x, m)) {
+            Some(i) => {
+                lists.midle.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Pops an idle M, preferring one that is not in the driver.
+    pub(crate) fn mget(lists: &mut Lists) -> Option<Arc<MPark>> {
+        let i = lists
+            .midle
+            .iter()
+            .rposition(|m| !m.in_driver.load(SeqCst))
+            .or_else(|| lists.midle.len().checked_sub(1))?;
+        Some(lists.midle.swap_remove(i))
+    }
+
+    /// Hands `w` to a sleeping M and wakes it through whatever it sleeps in.
+    pub(crate) fn wake_m(m: &MPark, w: Wakeup, driver: Option<&dyn crate::Driver>) {
+        *lock(&m.slot) = Some(w);
+        // Pairs with the fence in `Worker::stopm` after it sets in_driver:
+        // either we see in_driver and unpark the driver, or it sees the slot.
+        crate::loom::fence(SeqCst);
+        if m.in_driver.load(SeqCst) {
+            if let Some(d) = driver {
+                d.unpark();
+            }
+        }
+        if let Some(t) = lock(&m.thread).as_ref() {
+            t.unpark();
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The per-P run queue: Go's `runq` ring plus the `runnext` slot.
+//!
+//! # Design
+//!
+//! A fixed ring of 256 task pointers with a `head` and a `tail` index, as in
+//! Go's `p.runq`. Only the P's owner pushes (at `tail`); the owner pops and
+//! thieves steal at `head` with a CAS. Slots are `AtomicPtr`s accessed with
+//! relaxed loads and stores: a thief may read a slot the owner is about to
+//! overwrite, and its CAS on `head` then fails, so the stale read is thrown
+//! away (Go's copy-then-commit; atomics keep it free of data races in Rust).
+//!
+//! `runnext` holds the task most recently spawned or woken by the owner.
+//! It runs next (it inherits the current time slice), which keeps message
+//! passing between two tasks on one core cache-hot. A thief takes it only
+//! when the ring is empty, on its last steal pass, and, if the victim P is
+//! running, only after a 3 µs pause, because the owner is then probably
+//! about to run it itself (Go: a chan op takes ~50 ns, so 3 µs is ~50x).
+//!
+//! How runnext does not starve the ring: the worker counts consecutive
+//! `runnext` picks and after [`RUNNEXT_STREAK_MAX`] takes from the ring first
+//! (see `worker.rs`), so two tasks that wake each other forever share the P
+//! with everything queued behind them.
+//!
+//! # Orderings
+//!
+//! - Owner: `tail.store(Release)` after writing a slot pairs with the
+//!   thief's `tail.load(Acquire)`, so the thief sees the slot's value.
+//! - Thief: `head.compare_exchange(Release)` after reading slots pairs with
+//!   the owner's `head.load(Acquire)`, so the owner never overwrites a slot
+//!   a committed thief still needs.
+//! - `runnext` swaps and CASes are AcqRel: the task pointer is handed from
+//!   one thread to another through it.
+//!
+//! Under loom the ring shrinks to 4 slots to reach the overflow and
+//! wrap-around cases in few steps.
+
+use std::ptr::{self, NonNull};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::time::{Duration, Instant};
+
+use super::inject::Injector;
+use crate::loom::{AtomicPtr, AtomicU32};
+use crate::task::{Header, Notified};
+
+/// Ring capacity (Go: 256).
+#[cfg(not(gosched_loom))]
+pub(crate) const RUNQ_SIZE: usize = 256;
+/// Ring capacity, shrunk under loom.
+#[cfg(gosched_loom)]
+pub(crate) const RUNQ_SIZE: usize = 4;
+
+const MASK: u32 = RUNQ_SIZE as u32 - 1;
+
+/// Consecutive `runnext` picks after which the ring goes first.
+pub(crate) const RUNNEXT_STREAK_MAX: u32 = 16;
+
+/// How long a thief waits before taking a running victim's `runnext`.
+const RUNNEXT_STEAL_PAUSE: Duration = Duration::from_micros(3);
+
+/// One P's run queue. Methods say whether they are owner-only.
+pub(crate) struct RunQueue {
+    /// Next slot to consume. Owner and thieves CAS it.
+    head: AtomicU32,
+    /// Next free slot. Written only by the owner.
+    tail: AtomicU32,
+    /// The task to run next. Owner swaps it in; owner and thieves CAS it out.
+    runnext: AtomicPtr<Header>,
+    buf: Box<[AtomicPtr<Header>]>,
+}
+
+impl RunQueue {
+    pub(crate) fn new() -> RunQueue {
+        RunQueue {
+            head: AtomicU32::new(0),
+            tail: AtomicU32::new(0),
+            runnext: AtomicPtr::new(ptr::null_mut()),
+            buf: (0..RUNQ_SIZE)
+                .map(|_| AtomicPtr::new(ptr::null_mut()))
+                .collect(),
+        }
+    }
+
+    /// Go's `runqput`. Owner only. With `next`, `task` goes to `runnext`
+    /// and the previous occupant is kicked to the ring's tail. When the
+    /// ring is full, half of it and the task go to `inject` (`runqputslow`).
+    pub(crate) fn put(&self, task: Notified, next: bool, inject: &Injector) {
+        let mut task = task;
+        if next {
+            let new = task.into_raw().as_ptr();
+            let old = self.runnext.swap(new, AcqRel);
+            match NonNull::new(old) {
+                None => return,
+                // SAFETY: runnext held this queue entry's reference; the
+                // swap moved it to us.
+                Some(old) => task = unsafe { Notified::from_raw(old) },
+            }
+        }
+        loop {
+            let h = self.head.load(Acquire);
+            let t = self.tail.load(Relaxed);
+            if t.wrapping_sub(h) < RUNQ_SIZE as u32 {
+                self.buf[(t & MASK) as usize].store(task.into_raw().as_ptr(), Relaxed);
+                self.tail.store(t.wrapping_add(1), Release);
+                return;
+            }
+            match self.put_slow(task, h, t, inject) {
+                Ok(()) => return,
+                // A thief made room meanwhile: try the ring again.
+                Err(back) => task = back,
+            }
+        }
+    }
+
+    /// Go's `runqputslow`: moves half the ring plus `task` to the global
+    /// queue. Owner only. Fails (handing `task` back) when a thief moved
+    /// `head` meanwhile.
+    fn put_slow(&self, task: Notified, h: u32, t: u32, inject: &Injector) -> Result<(), Notified> {
+        let n = t.wrapping_sub(h) / 2;
+        debug_assert_eq!(
+            n,
+            RUNQ_SIZE as u32 / 2,
+            "put_slow on a ring that is not full"
+        );
+        let mut batch: Vec<*mut Header> = Vec::with_capacity(n as usize + 1);
+        for i in 0..n {
+            batch.push(self.buf[(h.wrapping_add(i) & MASK) as usize].load(Relaxed));
+        }
+        // Release: pairs with thieves' Acquire load of head (as in pop).
+        if self
+            .head
+            .compare_exchange(h, h.wrapping_add(n), Release, Relaxed)
+            .is_err()
+        {
+            return Err(task);
+        }
+        batch.push(task.into_raw().as_ptr());
+        // SAFETY: the CAS made us the only owner of these entries' references.
+        inject.push_batch(
+            batch
+                .into_iter()
+                .map(|p| unsafe { Notified::from_raw(NonNull::new_unchecked(p)) }),
+        );
+        Ok(())
+    }
+
+    /// Go's `runqget`: `runnext` first, then the ring's head. Owner only.
+    /// The flag says whether the task came from `runnext` (it inherits the
+    /// time slice).
+    pub(crate) fn pop(&self) -> Option<(Notified, bool)> {
+        let next = self.runnext.load(Relaxed);
+        if !next.is_null()
+            && self
+                .runnext
+                .compare_exchange(next, ptr::null_mut(), AcqRel, Relaxed)
+                .is_ok()
+        {
+            // SAFETY: the CAS moved runnext's queue reference to us.
+            return Some((
+                unsafe { Notified::from_raw(NonNull::new_unchecked(next)) },
+                true,
+            ));
+        }
+        self.pop_ring().map(|t| (t, false))
+    }
+
+    /// Pops the ring's head, skipping `runnext`. Owner only.
+    pub(crate) fn pop_ring(&self) -> Option<Notified> {
+        loop {
+            let h = self.head.load(Acquire);
+            let t = self.tail.load(Relaxed);
+            if t == h {
+                return None;
+            }
+            let p = self.buf[(h & MASK) as usize].load(Relaxed);
+            // Release: pairs with the owner's own later Acquire loads and
+            // with thieves, as in put_slow.
+            if self
+                .head
+                .compare_exchange(h, h.wrapping_add(1), Release, Relaxed)
+                .is_ok()
+            {
+                // SAFETY: the CAS gave us this slot's reference; the owner
+                // wrote a non-null pointer there before publishing `tail`.
+                return Some(unsafe { Notified::from_raw(NonNull::new_unchecked(p)) });
+            }
+        }
+    }
+
+    /// Go's `runqsteal`: takes half of `victim`'s ring (rounded up) into
+    /// this queue and returns one task to run. Only this queue's owner may
+    /// call it, and only while this ring is empty. With `steal_runnext`,
+    /// takes `victim`'s runnext when its ring is empty; `victim_running`
+    /// says the victim P is held by a running M (then pause first).
+    pub(crate) fn steal_from(
+        &self,
+        victim: &RunQueue,
+        steal_runnext: bool,
+        victim_running: bool,
+    ) -> Option<Notified> {
+        let t = self.tail.load(Relaxed);
+        debug_assert_eq!(t, self.head.load(Relaxed), "steal into a non-empty ring");
+        let n = self.grab(victim, t, steal_runnext, victim_running);
+        if n == 0 {
+            return None;
+        }
+        let n = n - 1;
+        let last = self.buf[(t.wrapping_add(n) & MASK) as usize].load(Relaxed);
+        if n > 0 {
+            // Release: publishes the copied slots to thieves of our ring.
+            self.tail.store(t.wrapping_add(n), Release);
+        }
+        // SAFETY: grab moved the victim's references into our slots; the
+        // last one is handed to the caller and not published in the ring.
+        Some(unsafe { Notified::from_raw(NonNull::new_unchecked(last)) })
+    }
+
+    /// Go's `runqgrab`: copies up to half of `victim`'s ring into our slots
+    /// from `dst_tail` on, then commits with a CAS on the victim's head.
+    fn grab(
+        &self,
+        victim: &RunQueue,
+        dst_tail: u32,
+        steal_runnext: bool,
+        victim_running: bool,
+    ) -> u32 {
+        loop {
+            // Acquire on both: head pairs with other thieves' and the
+            // owner's CAS; tail pairs with the owner's Release store, so the
+            // slots we read are the ones it published.
+            let h = victim.head.load(Acquire);
+            let t = victim.tail.load(Acquire);
+            let mut n = t.wrapping_sub(h);
+            n -= n / 2;
+            if n == 0 {
+                if steal_runnext {
+                    let next = victim.runnext.load(Acquire);
+                    if !next.is_null() {
+                        if victim_running && !pause_while_unchanged(&victim.runnext, next) {
+                            continue;
+                        }
+                        if victim
+                            .runnext
+                            .compare_exchange(next, ptr::null_mut(), AcqRel, Relaxed)
+                            .is_err()
+                        {
+                            continue;
+                        }
+                        self.buf[(dst_tail & MASK) as usize].store(next, Relaxed);
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            if n > RUNQ_SIZE as u32 / 2 {
+                // head and tail read at different times: inconsistent.
+                continue;
+            }
+            for i in 0..n {
+                let p = victim.buf[(h.wrapping_add(i) & MASK) as usize].load(Relaxed);
+                self.buf[(dst_tail.wrapping_add(i) & MASK) as usize].store(p, Relaxed);
+            }
+            if victim
+                .head
+                .compare_exchange(h, h.wrapping_add(n), AcqRel, Relaxed)
+                .is_ok()
+            {
+                return n;
+            }
+        }
+    }
+
+    /// Tasks in the ring plus runnext (a racy hint for other threads).
+    pub(crate) fn len(&self) -> usize {
+        let t = self.tail.load(Acquire);
+        let h = self.head.load(Acquire);
+        t.wrapping_sub(h).min(RUNQ_SIZE as u32) as usize
+            + (!self.runnext.load(Relaxed).is_null()) as usize
+    }
+
+    /// Whether ring and runnext are empty (a racy hint for other threads).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Spins for [`RUNNEXT_STEAL_PAUSE`] while `slot` still holds `value`.
+/// Returns false when the owner took it meanwhile. A spin, not a sleep:
+/// the OS would sleep tens of microseconds for a 3 µs request.
+fn pause_while_unchanged(slot: &AtomicPtr<Header>, value: *mut Header) -> bool {
+    #[cfg(gosched_loom)]
+    {
+        loom::thread::yield_now();
+        slot.load(Acquire) == value
+    }
+    #[cfg(not(gosched_loom))]
+    {
+        let start = Instant::now();
+        while start.elapsed() < RUNNEXT_STEAL_PAUSE {
+            std::hint::spin_loop();
+            if slot.load(Relaxed) != value {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl Drop for RunQueue {
+    fn drop(&mut self) {
+        // Runtime shutdown drains queues before dropping them; anything
+        // left is a queue reference to release.
+        while self.pop().is_some() {}
+    }
+}
