@@ -189,7 +189,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(m.try_lock().is_some());
     /// ```
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.try_acquire().then_some(MutexGuard { mutex: self })
+        self.try_acquire().then(|| MutexGuard { mutex: self })
     }
 
     /// Mutable access without locking: `&mut self` proves exclusivity.

@@ -52,6 +52,7 @@ fn try_lock_fails_while_held_and_succeeds_after() {
     let m = Mutex::new(());
     let g = m.try_lock().unwrap();
     assert!(m.try_lock().is_none());
+    assert!(m.try_lock().is_none(), "a failed try_lock must not unlock");
     drop(g);
     assert!(m.try_lock().is_some());
 }
