@@ -6,6 +6,10 @@
 //! | `make(chan T, n)`, `close`, `len`, `cap` | [`chan`] |
 //! | `select` | [`select!`] |
 //! | `sync.Mutex` (with starvation mode) | [`Mutex`] |
+//! | `sync.WaitGroup` | [`WaitGroup`] |
+//! | `x/sync/semaphore` | [`Semaphore`] |
+//! | a `chan struct{}` used to signal | [`Notify`] |
+//! | a `chan T` used once for a reply | [`oneshot`] |
 //!
 //! Every leaf future here follows gosched's two conventions: it spends one
 //! unit of the coop budget when it completes
@@ -26,8 +30,15 @@ mod waitlist;
 
 pub mod chan;
 mod mutex;
+mod notify;
+pub mod oneshot;
+mod semaphore;
+mod waitgroup;
 
 #[cfg(all(test, gosched_loom))]
 mod loom_mutex;
 
 pub use mutex::{LockFuture, Mutex, MutexGuard, STARVATION_THRESHOLD};
+pub use notify::{Notified, Notify};
+pub use semaphore::{Acquire, OwnedPermit, Permit, Semaphore};
+pub use waitgroup::{Wait, WaitGroup, WaitGroupToken};
