@@ -6,7 +6,10 @@
 //! | `make(chan T, n)`, `close`, `len`, `cap` | [`chan`] |
 //! | `select` | [`select!`] |
 //! | `sync.Mutex` (with starvation mode) | [`Mutex`] |
+//! | `sync.RWMutex` | [`RwLock`] |
 //! | `sync.WaitGroup` | [`WaitGroup`] |
+//! | `sync.Once` | [`Once`], [`OnceCell`] |
+//! | `sync.Cond` | [`Cond`] |
 //! | `x/sync/semaphore` | [`Semaphore`] |
 //! | a `chan struct{}` used to signal | [`Notify`] |
 //! | a `chan T` used once for a reply | [`oneshot`] |
@@ -29,16 +32,22 @@ mod rand;
 mod waitlist;
 
 pub mod chan;
+mod cond;
 mod mutex;
 mod notify;
+mod once;
 pub mod oneshot;
+mod rwlock;
 mod semaphore;
 mod waitgroup;
 
 #[cfg(all(test, gosched_loom))]
 mod loom_mutex;
 
+pub use cond::Cond;
 pub use mutex::{LockFuture, Mutex, MutexGuard, STARVATION_THRESHOLD};
 pub use notify::{Notified, Notify};
+pub use once::{Once, OnceCell};
+pub use rwlock::{RwLock, RwLockFuture, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{Acquire, OwnedPermit, Permit, Semaphore};
 pub use waitgroup::{Wait, WaitGroup, WaitGroupToken};

@@ -172,3 +172,163 @@ fn oneshot_delivers_across_threads_and_reports_dropped_sender() {
     drop(tx);
     assert_eq!(block_on(rx), Err(oneshot::RecvError));
 }
+
+#[test]
+fn oncecell_runs_exactly_one_initializer_among_racing_threads() {
+    use gosched_sync::OnceCell;
+    let cell = Arc::new(OnceCell::new());
+    let runs = Arc::new(AtomicUsize::new(0));
+    let ts: Vec<_> = (0..8)
+        .map(|i| {
+            let (cell, runs) = (cell.clone(), runs.clone());
+            thread::spawn(move || {
+                *block_on(cell.get_or_init(|| async move {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    i
+                }))
+            })
+        })
+        .collect();
+    let vals: Vec<u32> = ts.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert!(vals.iter().all(|v| *v == vals[0]), "everyone saw one value");
+}
+
+#[test]
+fn oncecell_cancelled_initializer_lets_the_next_caller_initialize() {
+    use gosched_sync::OnceCell;
+    let cell = OnceCell::new();
+    {
+        let mut first = Box::pin(cell.get_or_init(std::future::pending::<u8>));
+        assert!(poll_once(&mut first).is_pending());
+        let mut second = Box::pin(cell.get_or_init(|| async { 2 }));
+        assert!(poll_once(&mut second).is_pending(), "waits for the first");
+        drop(first); // cancelled mid-initialization
+        assert_eq!(poll_once(&mut second), Poll::Ready(&2));
+    }
+    assert_eq!(cell.get(), Some(&2));
+}
+
+#[test]
+fn cond_signal_wakes_one_waiter_and_broadcast_wakes_all() {
+    use gosched_sync::{Cond, Mutex};
+    let m = Mutex::new(0u32);
+    let c = Cond::new();
+    block_on(async {
+        let mut w1 = Box::pin(async {
+            let g = m.lock().await;
+            let g = c.wait(g).await;
+            *g
+        });
+        assert!(poll_once(&mut w1).is_pending());
+        let mut w2 = Box::pin(async {
+            let g = m.lock().await;
+            let g = c.wait(g).await;
+            *g
+        });
+        assert!(poll_once(&mut w2).is_pending());
+        *m.lock().await = 7; // both waiters released the mutex
+        c.signal();
+        assert_eq!(poll_once(&mut w1), Poll::Ready(7));
+        assert!(poll_once(&mut w2).is_pending(), "signal wakes only one");
+        c.broadcast();
+        assert_eq!(poll_once(&mut w2), Poll::Ready(7));
+    });
+}
+
+#[test]
+fn cond_producer_consumer_across_threads_sees_every_item() {
+    use gosched_sync::{Cond, Mutex};
+    let shared = Arc::new((Mutex::new(Vec::<u32>::new()), Cond::new()));
+    let s2 = shared.clone();
+    let consumer = thread::spawn(move || {
+        block_on(async {
+            let mut seen = 0u32;
+            while seen < 1_000 {
+                let mut q = s2.0.lock().await;
+                while q.is_empty() {
+                    q = s2.1.wait(q).await;
+                }
+                seen += q.drain(..).count() as u32;
+            }
+            seen
+        })
+    });
+    block_on(async {
+        for i in 0..1_000 {
+            shared.0.lock().await.push(i);
+            shared.1.signal();
+        }
+    });
+    assert_eq!(consumer.join().unwrap(), 1_000);
+}
+
+#[test]
+fn rwlock_readers_share_and_a_waiting_writer_blocks_new_readers() {
+    use gosched_sync::RwLock;
+    let l = RwLock::new(0);
+    let r1 = l.try_read().unwrap();
+    let r2 = l.try_read().unwrap();
+    let mut w = l.write();
+    assert!(poll_once(&mut w).is_pending());
+    assert!(
+        l.try_read().is_none(),
+        "Go's rule: a pending writer blocks readers"
+    );
+    let mut r3 = l.read();
+    assert!(poll_once(&mut r3).is_pending());
+    drop(r1);
+    drop(r2);
+    let mut wg = match poll_once(&mut w) {
+        Poll::Ready(g) => g,
+        Poll::Pending => panic!("writer not granted"),
+    };
+    *wg = 1;
+    assert!(poll_once(&mut r3).is_pending());
+    drop(wg);
+    match poll_once(&mut r3) {
+        Poll::Ready(g) => assert_eq!(*g, 1),
+        Poll::Pending => panic!("reader not granted after the writer"),
+    };
+}
+
+#[test]
+fn rwlock_writers_and_readers_across_threads_never_overlap() {
+    use gosched_sync::RwLock;
+    let l = Arc::new(RwLock::new((0u64, 0u64)));
+    let ts: Vec<_> = (0..4)
+        .map(|i| {
+            let l = l.clone();
+            thread::spawn(move || {
+                block_on(async {
+                    for _ in 0..5_000 {
+                        if i % 2 == 0 {
+                            let mut g = l.write().await;
+                            g.0 += 1;
+                            g.1 += 1;
+                        } else {
+                            let g = l.read().await;
+                            assert_eq!(g.0, g.1, "a reader saw a half-done write");
+                        }
+                    }
+                })
+            })
+        })
+        .collect();
+    ts.into_iter().for_each(|t| t.join().unwrap());
+    assert_eq!(block_on(l.read()).0, 10_000);
+}
+
+#[test]
+fn rwlock_cancelled_waiting_writer_releases_the_readers_behind_it() {
+    use gosched_sync::RwLock;
+    let l = RwLock::new(());
+    let r1 = l.try_read().unwrap();
+    let mut w = l.write();
+    assert!(poll_once(&mut w).is_pending());
+    let mut r2 = l.read();
+    assert!(poll_once(&mut r2).is_pending());
+    drop(w);
+    assert!(poll_once(&mut r2).is_ready());
+    drop(r1);
+}
