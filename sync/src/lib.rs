@@ -11,6 +11,7 @@
 //! | `sync.Once` | [`Once`], [`OnceCell`] |
 //! | `sync.Cond` | [`Cond`] |
 //! | `x/sync/semaphore` | [`Semaphore`] |
+//! | `context` | [`context`] |
 //! | a `chan struct{}` used to signal | [`Notify`] |
 //! | a `chan T` used once for a reply | [`oneshot`] |
 //!
@@ -33,6 +34,7 @@ mod waitlist;
 
 pub mod chan;
 mod cond;
+pub mod context;
 mod mutex;
 mod notify;
 mod once;
