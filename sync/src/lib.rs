@@ -12,6 +12,7 @@
 //! | `sync.Cond` | [`Cond`] |
 //! | `x/sync/semaphore` | [`Semaphore`] |
 //! | `context` | [`context`] |
+//! | `x/sync/errgroup` | [`TaskGroup`] |
 //! | a `chan struct{}` used to signal | [`Notify`] |
 //! | a `chan T` used once for a reply | [`oneshot`] |
 //!
@@ -41,6 +42,7 @@ mod once;
 pub mod oneshot;
 mod rwlock;
 mod semaphore;
+mod taskgroup;
 mod waitgroup;
 
 #[cfg(all(test, gosched_loom))]
@@ -52,4 +54,5 @@ pub use notify::{Notified, Notify};
 pub use once::{Once, OnceCell};
 pub use rwlock::{RwLock, RwLockFuture, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{Acquire, OwnedPermit, Permit, Semaphore};
+pub use taskgroup::TaskGroup;
 pub use waitgroup::{Wait, WaitGroup, WaitGroupToken};
