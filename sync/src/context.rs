@@ -21,8 +21,13 @@
 //! Cancel, step by step (`cancel_tree`):
 //! 1. Lock the node; if `err` is already set, stop (first cause wins).
 //! 2. Set `err`, set the `done` flag, take the waiters and the children.
-//! 3. Unlock, wake the waiters, then repeat for each live child (with an
-//!    explicit work list, so deep trees cannot overflow the stack).
+//! 3. Unlock, close the `done_chan` if one was made, wake the waiters, then
+//!    repeat for each live child (with an explicit work list, so deep trees
+//!    cannot overflow the stack).
+//!
+//! Waiting: [`Context::done`] is a plain future; [`Context::done_chan`] is
+//! Go's `Done()` channel (a rendezvous channel made on first use and closed
+//! on cancel), for use as a [`select!`](crate::select) arm.
 //!
 //! A new cancel node links itself into its nearest cancel ancestor under
 //! that ancestor's lock; if the ancestor is already cancelled it starts
@@ -63,6 +68,7 @@ use std::time::{Duration, Instant};
 use gosched_executor::coop;
 use gosched_executor::task::{set_wait_reason, WaitReason};
 
+use crate::chan;
 use crate::waitlist::{update_waker, Key, WaitList};
 
 /// Why a context is done.
@@ -91,6 +97,8 @@ struct CancelState {
     err: Option<ContextError>,
     waiters: WaitList<Option<Waker>>,
     children: Vec<Weak<Node>>,
+    /// Go's `Done()` channel, made on first use; closed on cancel.
+    done_chan: Option<(chan::Sender<()>, chan::Receiver<()>)>,
 }
 
 struct CancelNode {
@@ -178,7 +186,11 @@ fn cancel_tree(root: &Arc<Node>, err: ContextError) {
             wakers.extend(st.waiters.get_mut(k).take());
         }
         let children = std::mem::take(&mut st.children);
+        let done_chan = st.done_chan.take();
         drop(st);
+        if let Some((tx, _)) = done_chan {
+            tx.close();
+        }
         wakers.into_iter().for_each(Waker::wake);
         work.extend(children.iter().filter_map(Weak::upgrade));
     }
@@ -225,6 +237,7 @@ impl Context {
                     err: None,
                     waiters: WaitList::new(),
                     children: Vec::new(),
+                    done_chan: None,
                 }),
             }),
         });
@@ -410,6 +423,42 @@ impl Context {
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.cancel_node()?.deadline
+    }
+
+    /// Go's `ctx.Done()`: a channel that is closed when the context is
+    /// done, so it can be an arm of [`select!`](crate::select) (its
+    /// `recv()` returns `None` once done). Never closed for the background
+    /// context.
+    ///
+    /// ```
+    /// use gosched_sync::{chan, context::Context, select};
+    /// futures::executor::block_on(async {
+    ///     let (ctx, cancel) = Context::background().with_cancel();
+    ///     let (tx, _rx) = chan::bounded::<u32>(0); // nobody receives
+    ///     let done = ctx.done_chan();
+    ///     cancel.cancel();
+    ///     let sent = select! {
+    ///         r = tx.send(1) => r.is_ok(),
+    ///         _ = done.recv() => false, // cancelled: give up the send
+    ///     };
+    ///     assert!(!sent);
+    /// });
+    /// ```
+    pub fn done_chan(&self) -> chan::Receiver<()> {
+        let Some(c) = self.cancel_node() else {
+            static NEVER: OnceLock<(chan::Sender<()>, chan::Receiver<()>)> = OnceLock::new();
+            return NEVER.get_or_init(|| chan::bounded(0)).1.clone();
+        };
+        let mut st = c.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.err.is_some() {
+            let (tx, rx) = chan::bounded(0);
+            tx.close();
+            return rx;
+        }
+        st.done_chan
+            .get_or_insert_with(|| chan::bounded(0))
+            .1
+            .clone()
     }
 
     /// A future that completes when the context is done (never, for the

@@ -101,3 +101,32 @@ fn background_done_never_completes() {
     let waker = futures::task::noop_waker();
     assert!(done.as_mut().poll(&mut Cx::from_waker(&waker)).is_pending());
 }
+
+#[test]
+fn done_chan_is_closed_on_cancel_and_works_in_select() {
+    use gosched_sync::{chan, select};
+    let (ctx, cancel) = Context::background().with_cancel();
+    let done = ctx.done_chan();
+    let (tx, rx) = chan::bounded::<u32>(0);
+    let t = thread::spawn(move || {
+        block_on(async {
+            let mut sent = 0;
+            loop {
+                select! {
+                    r = tx.send(sent) => { r.unwrap(); sent += 1; }
+                    _ = done.recv() => return sent,
+                }
+            }
+        })
+    });
+    for i in 0..100 {
+        assert_eq!(block_on(rx.recv()), Some(i));
+    }
+    cancel.cancel();
+    assert_eq!(t.join().unwrap(), 100, "the pending send lost to done");
+    assert_eq!(
+        block_on(ctx.done_chan().recv()),
+        None,
+        "made after cancel: closed"
+    );
+}
