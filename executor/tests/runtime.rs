@@ -326,3 +326,46 @@ fn num_tasks_counts_live_tasks() {
     rt.block_on(t).unwrap();
     assert_eq!(h.num_tasks(), 0);
 }
+
+/// An always-ready leaf that spends coop budget, like a channel that
+/// always holds a value.
+struct AlwaysReady;
+
+impl std::future::Future for AlwaysReady {
+    type Output = ();
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::task::ready!(gosched_executor::coop::poll_proceed(cx)).made_progress();
+        std::task::Poll::Ready(())
+    }
+}
+
+#[test]
+fn a_task_looping_on_ready_leaves_is_made_to_yield_by_the_budget() {
+    let rt = rt(1);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stop.clone();
+    let hog = rt.spawn(async move {
+        let mut n = 0u64;
+        while !s.load(Ordering::Relaxed) {
+            AlwaysReady.await;
+            n += 1;
+        }
+        n
+    });
+    // With one P, this task runs only if the hog yields.
+    let other = rt.spawn(async { 7 });
+    assert_eq!(rt.block_on(other).unwrap(), 7);
+    stop.store(true, Ordering::Relaxed);
+    assert!(rt.block_on(hog).unwrap() > 0);
+    let forced: u64 = rt
+        .handle()
+        .metrics()
+        .procs
+        .iter()
+        .map(|p| p.forced_yields)
+        .sum();
+    assert!(forced >= 1, "the budget never forced a yield");
+}
