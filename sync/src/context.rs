@@ -682,7 +682,7 @@ impl Timer for ThreadTimer {
         let (lock, cv) = &*self.heap;
         let mut h = lock.lock().unwrap_or_else(|e| e.into_inner());
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-        let earliest = h.peek().map_or(true, |e| deadline < e.at);
+        let earliest = h.peek().is_none_or(|e| deadline < e.at);
         h.push(Entry {
             at: deadline,
             seq,

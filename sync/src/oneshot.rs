@@ -132,7 +132,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.shared.as_ref().map_or(true, |s| !lock(s).rx_alive)
+        self.shared.as_ref().is_none_or(|s| !lock(s).rx_alive)
     }
 }
 
