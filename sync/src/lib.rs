@@ -47,6 +47,10 @@ mod waitgroup;
 
 #[cfg(all(test, gosched_loom))]
 mod loom_mutex;
+#[cfg(all(test, gosched_loom))]
+mod loom_rwlock;
+#[cfg(all(test, gosched_loom))]
+mod loom_semaphore;
 
 pub use cond::Cond;
 pub use mutex::{LockFuture, Mutex, MutexGuard, STARVATION_THRESHOLD};
