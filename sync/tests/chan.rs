@@ -1,4 +1,8 @@
 //! Channel behaviour: Go semantics, cancellation, and multi-thread stress.
+//!
+//! The stress sizes are modest for debug builds; scale them with
+//! `GOSCHED_STRESS_SCALE=40 cargo test --release -p gosched-sync --test chan stress`
+//! (40 gives issue 5's 1M messages per channel kind).
 #![cfg(not(gosched_loom))]
 
 use std::collections::HashSet;
@@ -204,8 +208,18 @@ fn stream_drop_with_parked_waiter_returns_value_to_other_receiver() {
     assert_eq!(rx2.try_recv(), Ok(3));
 }
 
+/// `n` times the `GOSCHED_STRESS_SCALE` environment variable (default 1).
+fn scaled(n: u64) -> u64 {
+    let scale = std::env::var("GOSCHED_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(1);
+    n * scale.max(1)
+}
+
 /// 4 producers x 4 consumers over `make`; every value arrives exactly once.
 fn stress(make: fn() -> (Sender<u64>, Receiver<u64>), per_producer: u64) {
+    let per_producer = scaled(per_producer);
     const P: u64 = 4;
     const C: usize = 4;
     let (tx, rx) = make();
@@ -271,10 +285,10 @@ fn stress_consumers_dropping_recv_futures_lose_nothing() {
     // Consumers race each receive against a timeout-like second future and
     // often drop the receive future: handed-off values must come back.
     let (tx, rx) = chan::bounded::<u64>(0);
-    const N: u64 = 20_000;
+    let n = scaled(20_000);
     let producer = thread::spawn(move || {
         block_on(async move {
-            for i in 0..N {
+            for i in 0..n {
                 tx.send(i).await.unwrap();
             }
         })
@@ -306,7 +320,7 @@ fn stress_consumers_dropping_recv_futures_lose_nothing() {
         .flat_map(|c| c.join().unwrap())
         .collect();
     all.sort_unstable();
-    assert_eq!(all, (0..N).collect::<Vec<_>>());
+    assert_eq!(all, (0..n).collect::<Vec<_>>());
 }
 
 #[test]

@@ -295,3 +295,59 @@ fn select_with_body_control_flow_breaks_the_outer_loop() {
     });
     assert_eq!(n, 3);
 }
+
+#[test]
+fn select_with_only_default_runs_the_default() {
+    let v = block_on(async {
+        select! {
+            default => 5,
+        }
+    });
+    assert_eq!(v, 5);
+}
+
+#[test]
+fn empty_select_parks_forever() {
+    use std::future::Future;
+    use std::task::{Context, Poll};
+    let mut fut = Box::pin(async {
+        select! {}
+    });
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    for _ in 0..3 {
+        let r: Poll<()> = fut.as_mut().poll(&mut cx);
+        assert!(r.is_pending());
+    }
+}
+
+#[test]
+fn select_mixing_send_and_receive_on_the_same_rendezvous_channel_never_pairs_with_itself() {
+    use std::future::Future;
+    use std::task::{Context, Poll};
+    let (tx, rx) = chan::bounded::<u8>(0);
+    let mut fut = Box::pin(async {
+        select! {
+            r = tx.send(1) => { r.unwrap(); "sent" }
+            v = rx.recv() => { assert_eq!(v, Some(2)); "received" }
+        }
+    });
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(
+        matches!(fut.as_mut().poll(&mut cx), Poll::Pending),
+        "cannot rendezvous with itself"
+    );
+    // The select is parked on both arms; a plain send pairs with its
+    // receive arm, and the send arm (stale now) takes nothing.
+    let tx2 = tx.clone();
+    thread::spawn(move || tx2.try_send(2).unwrap())
+        .join()
+        .unwrap();
+    assert!(matches!(
+        fut.as_mut().poll(&mut cx),
+        Poll::Ready("received")
+    ));
+    drop(fut);
+    assert!(rx.try_recv().is_err(), "the select's send arm sent nothing");
+}
