@@ -236,10 +236,11 @@ impl<T: ?Sized> Mutex<T> {
     /// woken one (`key`), all under the queue lock. True if acquired.
     fn acquire_or_park(&self, cx: &mut Context<'_>, key: &mut Option<Key>) -> bool {
         let mut q = lock(&self.waiters);
-        // AcqRel: the unlocker's failing fast-path CAS must see this bit
-        // (it reads the state with Relaxed but the CAS is on the same word,
-        // so modification order decides); Acquire for the retry below.
-        self.state.fetch_or(WAITERS, Ordering::AcqRel);
+        // Relaxed is enough: this RMW and the unlocker's fast-path CAS act
+        // on the same word, so its modification order alone decides which
+        // came first (step 2 of "Lock"); the retry below has its own
+        // Acquire CAS for the data.
+        self.state.fetch_or(WAITERS, Ordering::Relaxed);
         if self.try_acquire() {
             if let Some(k) = key.take() {
                 q.remove(k);
