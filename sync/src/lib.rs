@@ -53,7 +53,7 @@ mod loom_rwlock;
 mod loom_semaphore;
 
 pub use cond::Cond;
-pub use mutex::{LockFuture, Mutex, MutexGuard, STARVATION_THRESHOLD};
+pub use mutex::{LockFuture, Mutex, MutexGuard, OwnedMutexGuard, STARVATION_THRESHOLD};
 pub use notify::{Notified, Notify};
 pub use once::{Once, OnceCell};
 pub use rwlock::{RwLock, RwLockFuture, RwLockReadGuard, RwLockWriteGuard};

@@ -192,6 +192,38 @@ impl<T: ?Sized> Mutex<T> {
         self.try_acquire().then(|| MutexGuard { mutex: self })
     }
 
+    /// Locks the mutex through an `Arc`, returning a guard that owns a
+    /// reference to it: `'static`, so it can move into a spawned task.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// futures::executor::block_on(async {
+    ///     let m = Arc::new(gosched_sync::Mutex::new(1));
+    ///     let mut g = m.clone().lock_owned().await;
+    ///     *g += 1;
+    ///     std::thread::spawn(move || drop(g)).join().unwrap();
+    ///     assert_eq!(*m.lock().await, 2);
+    /// });
+    /// ```
+    pub async fn lock_owned(self: std::sync::Arc<Self>) -> OwnedMutexGuard<T> {
+        // The borrowed guard's unlock duty moves to the owned guard.
+        std::mem::forget(self.lock().await);
+        OwnedMutexGuard { mutex: self }
+    }
+
+    /// [`try_lock`](Self::try_lock) through an `Arc`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let m = Arc::new(gosched_sync::Mutex::new(()));
+    /// let g = m.clone().try_lock_owned().unwrap();
+    /// assert!(m.clone().try_lock_owned().is_none());
+    /// drop(g);
+    /// ```
+    pub fn try_lock_owned(self: std::sync::Arc<Self>) -> Option<OwnedMutexGuard<T>> {
+        self.try_acquire().then(|| OwnedMutexGuard { mutex: self })
+    }
+
     /// Mutable access without locking: `&mut self` proves exclusivity.
     ///
     /// ```
@@ -503,6 +535,56 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// A guard that owns an `Arc` of its [`Mutex`]: `'static` and `Send` (when
+/// `T` is), from [`Mutex::lock_owned`]. Unlocks on drop.
+#[must_use = "the mutex unlocks as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    mutex: std::sync::Arc<Mutex<T>>,
+}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard locks.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use gosched_sync::{Mutex, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new(0));
+    /// let g = m.clone().try_lock_owned().unwrap();
+    /// assert!(Arc::ptr_eq(OwnedMutexGuard::mutex(&g), &m));
+    /// ```
+    pub fn mutex(guard: &Self) -> &std::sync::Arc<Mutex<T>> {
+        &guard.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard exists only while it owns `LOCKED` (moved from
+        // a borrowed guard or taken by `try_acquire`).
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this access unique.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

@@ -144,3 +144,26 @@ fn waiter_behind_a_hot_lock_loop_gets_the_lock_within_bounded_handoffs() {
         "waiter starved for {iterations} re-locks"
     );
 }
+
+#[test]
+fn owned_guard_moves_into_a_spawned_task_and_unlocks_there() {
+    use gosched_sync::OwnedMutexGuard;
+    fn assert_send_static<T: Send + 'static>(_: &T) {}
+    let m = Arc::new(Mutex::new(0));
+    let mut g = block_on(m.clone().lock_owned());
+    assert_send_static(&g);
+    *g += 1;
+    assert!(m.try_lock().is_none());
+    let rt = gosched_executor::Runtime::builder()
+        .procs(1)
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        gosched_executor::spawn(async move {
+            let _held: OwnedMutexGuard<i32> = g;
+        })
+        .await
+        .unwrap();
+    });
+    assert_eq!(*m.try_lock().expect("unlocked by the task"), 1);
+}
