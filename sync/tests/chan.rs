@@ -331,3 +331,21 @@ fn recv_future_pinned_on_stack_works_with_block_on() {
     assert_eq!(block_on(fut), Some(1));
     t.join().unwrap();
 }
+
+#[test]
+fn sink_close_of_the_last_sender_ends_the_stream_for_forward() {
+    let (src_tx, src_rx) = chan::unbounded::<u32>();
+    let (dst_tx, dst_rx) = chan::bounded::<u32>(4);
+    for i in 0..10 {
+        src_tx.try_send(i).unwrap();
+    }
+    drop(src_tx);
+    let got = block_on(async move {
+        let fwd = src_rx.map(Ok).forward(dst_tx); // closes dst_tx at the end
+        let collect = dst_rx.collect::<Vec<u32>>();
+        let (r, got) = futures::join!(fwd, collect);
+        r.unwrap();
+        got
+    });
+    assert_eq!(got, (0..10).collect::<Vec<_>>());
+}

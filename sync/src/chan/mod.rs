@@ -96,6 +96,7 @@ fn new<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
         Sender {
             chan: chan.clone(),
             sink: None,
+            counted: true,
         },
         Receiver {
             chan,
@@ -113,6 +114,9 @@ pub struct Sender<T> {
     chan: Arc<Chan<T>>,
     /// A send started through `Sink::start_send` and not yet completed.
     sink: Option<SinkSend<T>>,
+    /// Whether this handle still counts in `senders` (it stops counting
+    /// after `Sink::poll_close`, as if dropped).
+    counted: bool,
 }
 
 struct SinkSend<T> {
@@ -229,6 +233,7 @@ impl<T> Clone for Sender<T> {
         Sender {
             chan: self.chan.clone(),
             sink: None,
+            counted: true,
         }
     }
 }
@@ -237,6 +242,17 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if let Some(SinkSend { key: Some(k), .. }) = self.sink.take() {
             self.chan.cancel_send(k);
+        }
+        self.uncount();
+    }
+}
+
+impl<T> Sender<T> {
+    /// Stops this handle from keeping the channel open; closes the channel
+    /// if it was the last one that did.
+    fn uncount(&mut self) {
+        if !std::mem::replace(&mut self.counted, false) {
+            return;
         }
         // AcqRel: the last sender's decrement must see every other sender's
         // (Release) decrement, so the close below happens after their sends.
@@ -286,10 +302,16 @@ impl<T> futures::Sink<T> for Sender<T> {
         self.poll_ready(cx)
     }
 
-    /// Flushes the pending send. The channel itself closes when every
-    /// sender is dropped or [`Sender::close`] is called.
+    /// Flushes the pending send, then lets go of the channel as if this
+    /// sender were dropped: when it was the last sender, the channel closes
+    /// and receivers see the end of the stream (what `StreamExt::forward`
+    /// expects). Other senders keep it open; [`Sender::close`] closes it
+    /// for everyone.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
-        self.poll_ready(cx)
+        let this = self.get_mut();
+        let res = std::task::ready!(Pin::new(&mut *this).poll_ready(cx));
+        this.uncount();
+        Poll::Ready(res)
     }
 }
 
