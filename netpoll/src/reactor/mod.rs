@@ -311,21 +311,26 @@ impl Inner {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => events.clear(),
             Err(e) => panic!("gosched netpoll: epoll_wait failed: {e}"),
         }
-        {
-            let table = lock(&self.table);
-            for event in events.iter() {
-                if event.token() == WAKER_TOKEN {
-                    continue;
-                }
-                if let Some(state) = table.get(event.token().0) {
-                    state.set_readiness(readiness_of(event), wake);
-                }
-            }
-        }
+        self.dispatch(events, wake);
         for w in wake.drain(..) {
             w.wake();
         }
         self.timers.fire(Instant::now(), fired);
+    }
+
+    /// Stores each event's readiness in its registration, skipping events
+    /// whose token went stale (see `table`), and collects the wakers to
+    /// call.
+    fn dispatch(&self, events: &mio::Events, wake: &mut Vec<Waker>) {
+        let table = lock(&self.table);
+        for event in events.iter() {
+            if event.token() == WAKER_TOKEN {
+                continue;
+            }
+            if let Some(state) = table.get(event.token().0) {
+                state.set_readiness(readiness_of(event), wake);
+            }
+        }
     }
 
     fn shutdown(&self) {
@@ -405,5 +410,75 @@ impl fmt::Debug for Reactor {
             .field("registrations", &self.num_registrations())
             .field("timers", &self.num_timers())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::io_state::Direction;
+    use super::poll_io::PollIo;
+    use super::*;
+    use std::task::{Context, Poll};
+
+    fn drain(io: &PollIo<mio::net::UnixStream>) {
+        let w = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&w);
+        if let Poll::Ready(Ok(ev)) = io.poll_ready(&mut cx, Direction::Read) {
+            io.clear(ev);
+        }
+    }
+
+    fn read_ready(io: &PollIo<mio::net::UnixStream>) -> bool {
+        let w = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&w);
+        io.poll_ready(&mut cx, Direction::Read).is_ready()
+    }
+
+    #[test]
+    fn an_event_harvested_for_a_closed_socket_skips_the_socket_reusing_its_slot() {
+        let reactor = Reactor::new().unwrap();
+        let (a1, a2) = mio::net::UnixStream::pair().unwrap();
+        let a1 = PollIo::with_reactor(reactor.clone(), a1, mio::Interest::READABLE).unwrap();
+        drain(&a1);
+        // The peer hangs up: a HUP for a1's token is queued in epoll ...
+        drop(a2);
+        let mut poller = lock(&reactor.inner.poller);
+        let Poller { poll, events, .. } = &mut *poller;
+        poll.poll(events, Some(Duration::ZERO)).unwrap();
+        assert!(!events.is_empty(), "the hang-up was harvested");
+        // ... and a1 closes before it is dispatched; b1 takes its slot.
+        drop(a1);
+        let (b1, _b2) = mio::net::UnixStream::pair().unwrap();
+        let b1 = PollIo::with_reactor(reactor.clone(), b1, mio::Interest::READABLE).unwrap();
+        drain(&b1);
+        assert!(!read_ready(&b1));
+        let mut wake = Vec::new();
+        reactor.inner.dispatch(events, &mut wake);
+        assert!(
+            !read_ready(&b1),
+            "a stale hang-up would leave b1 read-closed forever"
+        );
+        assert!(wake.is_empty());
+    }
+
+    #[test]
+    fn an_unpark_before_park_makes_the_park_return_at_once() {
+        let reactor = Reactor::new().unwrap();
+        reactor.unpark();
+        reactor.unpark();
+        // Would block forever if the unpark were lost.
+        reactor.park(None);
+    }
+
+    #[test]
+    fn poll_nonblocking_returns_while_another_thread_is_parked() {
+        let reactor = Reactor::new().unwrap();
+        let r2 = reactor.clone();
+        let parked = std::thread::spawn(move || r2.park(None));
+        for _ in 0..100 {
+            reactor.poll_nonblocking();
+        }
+        reactor.unpark();
+        parked.join().unwrap();
     }
 }
