@@ -7,7 +7,9 @@
 
 use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::loom::AtomicU64;
 
 use crate::task::{REASON_SHIFT, TASK_ID_MASK};
 

@@ -35,8 +35,8 @@ mod yield_now;
 
 pub use driver::Driver;
 pub use runtime::{
-    block_on, dump, num_tasks, run, spawn, spawn_blocking, Builder, EnterGuard, Handle, Runtime,
-    PROCS_ENV,
+    block_on, dump, num_tasks, run, set_default_driver, spawn, spawn_blocking, Builder,
+    DriverFactory, EnterGuard, Handle, Runtime, PROCS_ENV,
 };
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};

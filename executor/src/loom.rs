@@ -5,14 +5,18 @@
 //! word, the idle/park protocol) imports its atomics from here.
 
 #[cfg(not(gosched_loom))]
-pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
 #[cfg(not(gosched_loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
+#[cfg(not(gosched_loom))]
+pub(crate) use std::thread;
 
 #[cfg(gosched_loom)]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
 #[cfg(gosched_loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(gosched_loom)]
+pub(crate) use loom::thread;
 
 #[cfg(gosched_loom)]
 pub(crate) use loom::sync::atomic::fence;

@@ -29,6 +29,18 @@ thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
+/// Makes the driver for runtimes built without an explicit one.
+pub type DriverFactory = fn() -> io::Result<Arc<dyn Driver>>;
+
+static DEFAULT_DRIVER: OnceLock<DriverFactory> = OnceLock::new();
+
+/// Registers the driver every runtime gets unless its builder names one
+/// (the `gosched` crate registers the netpoller). The first registration
+/// wins; later ones are ignored.
+pub fn set_default_driver(factory: DriverFactory) {
+    let _ = DEFAULT_DRIVER.set(factory);
+}
+
 /// Environment variable that sets the default number of Ps.
 pub const PROCS_ENV: &str = "GOSCHED_PROCS";
 
@@ -107,7 +119,8 @@ impl Builder {
         self
     }
 
-    /// The driver idle workers block in (the netpoller). Without one, idle
+    /// The driver idle workers block in (the netpoller). Without one, the
+    /// factory given to [`set_default_driver`] makes it; without that, idle
     /// workers sleep on their thread parker.
     pub fn driver(mut self, driver: Arc<dyn Driver>) -> Self {
         self.driver = Some(driver);
@@ -130,6 +143,10 @@ impl Builder {
                 "gosched: procs must be at least 1",
             ));
         }
+        let driver = match self.driver {
+            Some(d) => Some(d),
+            None => DEFAULT_DRIVER.get().map(|f| f()).transpose()?,
+        };
         let blocking = BlockingPool::new(
             self.max_blocking,
             self.keep_alive,
@@ -139,7 +156,7 @@ impl Builder {
             thread_name: self.thread_name,
             stack_size: self.stack_size,
         };
-        let shared = Shared::start(procs, self.driver, config, blocking)?;
+        let shared = Shared::start(procs, driver, config, blocking)?;
         Ok(Runtime {
             handle: Handle { shared },
         })

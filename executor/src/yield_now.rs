@@ -31,6 +31,9 @@ impl Future for YieldNow {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.yielded {
+            // Resuming is progress: it spends a unit of the coop budget, so a
+            // loop of yields still hits the budget like any other leaf.
+            std::task::ready!(crate::coop::poll_proceed(cx)).made_progress();
             return Poll::Ready(());
         }
         self.yielded = true;

@@ -35,12 +35,12 @@
 //! their thread parker. `startm` prefers a parker-sleeping M, so the poller
 //! stays in the poller. A wake-up is handed over in the M's `slot`.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
-use std::thread::Thread;
 
 use super::processor::PToken;
-use crate::loom::{lock, Mutex};
+use crate::loom::{lock, thread, AtomicBool, AtomicUsize, Mutex};
+use crate::Driver;
 
 /// What a sleeping M is woken with.
 #[derive(Debug)]
@@ -56,7 +56,7 @@ pub(crate) struct MPark {
     pub(crate) slot: Mutex<Option<Wakeup>>,
     /// Blocked in the driver rather than the thread parker.
     pub(crate) in_driver: AtomicBool,
-    pub(crate) thread: Mutex<Option<Thread>>,
+    pub(crate) thread: Mutex<Option<thread::Thread>>,
 }
 
 impl MPark {
@@ -66,6 +66,71 @@ impl MPark {
             in_driver: AtomicBool::new(false),
             thread: Mutex::new(None),
         })
+    }
+
+    /// Records the calling thread as the one to unpark. Called once by
+    /// the M's thread before it first sleeps.
+    pub(crate) fn register_current_thread(&self) {
+        *lock(&self.thread) = Some(thread::current());
+    }
+
+    /// Takes a hand-off left in the slot, if any.
+    pub(crate) fn take(&self) -> Option<Wakeup> {
+        lock(&self.slot).take()
+    }
+
+    /// Sleeps once: in the driver when `driver` is given and nobody else
+    /// is in it (`driver_busy`), else on the thread parker. Returns the
+    /// hand-off if one arrived; `None` after a driver wake-up with no
+    /// hand-off (events may have made tasks ready: the caller re-checks)
+    /// or a spurious wake-up.
+    ///
+    /// Protocol against lost wake-ups, with [`MPark::wake`]:
+    /// 1. set `in_driver` (SeqCst), 2. fence, 3. check the slot, 4. block.
+    ///    The waker: 1. fills the slot, 2. fence, 3. reads `in_driver` and
+    ///    unparks the driver if set, 4. always unparks the thread. Either
+    ///    the sleeper sees the slot, or the waker sees `in_driver`; and a
+    ///    thread unpark before `park` makes `park` return at once.
+    pub(crate) fn park_once(
+        &self,
+        driver: Option<&dyn Driver>,
+        driver_busy: &AtomicBool,
+    ) -> Option<Wakeup> {
+        if let Some(w) = self.take() {
+            return Some(w);
+        }
+        match driver {
+            Some(d) if !driver_busy.swap(true, SeqCst) => {
+                self.in_driver.store(true, SeqCst);
+                crate::loom::fence(SeqCst);
+                let handed = self.take();
+                if handed.is_none() {
+                    d.park(None);
+                }
+                self.in_driver.store(false, SeqCst);
+                driver_busy.store(false, SeqCst);
+                handed.or_else(|| self.take())
+            }
+            _ => {
+                thread::park();
+                self.take()
+            }
+        }
+    }
+
+    /// Hands `w` to this sleeping M and wakes it through whatever it
+    /// sleeps in (see [`MPark::park_once`] for the protocol).
+    pub(crate) fn wake(&self, w: Wakeup, driver: Option<&dyn Driver>) {
+        *lock(&self.slot) = Some(w);
+        crate::loom::fence(SeqCst);
+        if self.in_driver.load(SeqCst) {
+            if let Some(d) = driver {
+                d.unpark();
+            }
+        }
+        if let Some(t) = lock(&self.thread).as_ref() {
+            t.unpark();
+        }
     }
 }
 
@@ -132,21 +197,5 @@ impl Idle {
             .rposition(|m| !m.in_driver.load(SeqCst))
             .or_else(|| lists.midle.len().checked_sub(1))?;
         Some(lists.midle.swap_remove(i))
-    }
-
-    /// Hands `w` to a sleeping M and wakes it through whatever it sleeps in.
-    pub(crate) fn wake_m(m: &MPark, w: Wakeup, driver: Option<&dyn crate::Driver>) {
-        *lock(&m.slot) = Some(w);
-        // Pairs with the fence in `Worker::stopm` after it sets in_driver:
-        // either we see in_driver and unpark the driver, or it sees the slot.
-        crate::loom::fence(SeqCst);
-        if m.in_driver.load(SeqCst) {
-            if let Some(d) = driver {
-                d.unpark();
-            }
-        }
-        if let Some(t) = lock(&m.thread).as_ref() {
-            t.unpark();
-        }
     }
 }

@@ -26,7 +26,12 @@ pub(crate) mod processor;
 pub(crate) mod runq;
 pub(crate) mod worker;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+#[cfg(all(test, gosched_loom))]
+mod loom_park;
+#[cfg(all(test, gosched_loom))]
+mod loom_runq;
+
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 
 use idle::{Idle, MPark, Wakeup};
@@ -34,7 +39,7 @@ use inject::Injector;
 use processor::{PToken, Processor};
 use worker::{MContext, Worker, CURRENT_M};
 
-use crate::loom::{fence, lock, Mutex};
+use crate::loom::{fence, lock, AtomicBool, AtomicUsize, Mutex};
 use crate::task::{Notified, Registry};
 use crate::Driver;
 
@@ -68,6 +73,24 @@ impl Shared {
         config: Config,
         blocking: crate::blocking::BlockingPool,
     ) -> std::io::Result<Arc<Shared>> {
+        let (shared, ms) = Shared::new(procs, driver, config, blocking);
+        for (i, m) in ms.into_iter().enumerate() {
+            if let Err(e) = shared.spawn_m(m, i as u64) {
+                shared.shutdown();
+                return Err(e);
+            }
+        }
+        Ok(shared)
+    }
+
+    /// Builds the scheduler without starting threads; returns the Ms'
+    /// parkers (already on `midle`) for the caller to start.
+    pub(crate) fn new(
+        procs: usize,
+        driver: Option<Arc<dyn Driver>>,
+        config: Config,
+        blocking: crate::blocking::BlockingPool,
+    ) -> (Arc<Shared>, Vec<Arc<MPark>>) {
         let ms: Vec<Arc<MPark>> = (0..procs).map(|_| MPark::new()).collect();
         let shared = Arc::new(Shared {
             procs: (0..procs).map(|_| Processor::new()).collect(),
@@ -84,13 +107,20 @@ impl Shared {
             threads: Mutex::new(Vec::new()),
             nthreads: AtomicUsize::new(0),
         });
-        for (i, m) in ms.into_iter().enumerate() {
-            if let Err(e) = shared.spawn_m(m, i as u64) {
-                shared.shutdown();
-                return Err(e);
-            }
-        }
-        Ok(shared)
+        (shared, ms)
+    }
+
+    /// A scheduler with no threads, for loom models: tasks scheduled on it
+    /// land in the global queue, where the model takes them.
+    #[cfg(all(test, gosched_loom))]
+    pub(crate) fn new_for_loom(procs: usize) -> Arc<Shared> {
+        let config = Config {
+            thread_name: "loom".into(),
+            stack_size: None,
+        };
+        let blocking =
+            crate::blocking::BlockingPool::new(1, std::time::Duration::from_secs(1), "loom".into());
+        Shared::new(procs, None, config, blocking).0
     }
 
     fn spawn_m(self: &Arc<Self>, park: Arc<MPark>, seed: u64) -> std::io::Result<()> {
@@ -187,7 +217,7 @@ impl Shared {
         match Idle::mget(&mut lists) {
             Some(m) => {
                 drop(lists);
-                Idle::wake_m(&m, Wakeup::P(p, true), self.driver.as_deref());
+                m.wake(Wakeup::P(p, true), self.driver.as_deref());
             }
             None => {
                 // Every M is busy or on its way to sleep; the P goes back
@@ -239,7 +269,7 @@ impl Shared {
             }
         };
         for m in sleepers {
-            Idle::wake_m(&m, Wakeup::Shutdown, self.driver.as_deref());
+            m.wake(Wakeup::Shutdown, self.driver.as_deref());
         }
         if let Some(d) = &self.driver {
             d.unpark();

@@ -36,6 +36,7 @@
 
 use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+#[cfg(not(gosched_loom))]
 use std::time::{Duration, Instant};
 
 use super::inject::Injector;
@@ -55,6 +56,7 @@ const MASK: u32 = RUNQ_SIZE as u32 - 1;
 pub(crate) const RUNNEXT_STREAK_MAX: u32 = 16;
 
 /// How long a thief waits before taking a running victim's `runnext`.
+#[cfg(not(gosched_loom))]
 const RUNNEXT_STEAL_PAUSE: Duration = Duration::from_micros(3);
 
 /// One P's run queue. Methods say whether they are owner-only.
@@ -236,7 +238,10 @@ impl RunQueue {
                     let next = victim.runnext.load(Acquire);
                     if !next.is_null() {
                         if victim_running && !pause_while_unchanged(&victim.runnext, next) {
-                            continue;
+                            // The owner took it: it is running its own
+                            // runnext chain, not blocked. Retrying would
+                            // only bounce the slot's cache line.
+                            return 0;
                         }
                         if victim
                             .runnext
@@ -284,7 +289,9 @@ impl RunQueue {
 }
 
 /// Spins for [`RUNNEXT_STEAL_PAUSE`] while `slot` still holds `value`.
-/// Returns false when the owner took it meanwhile. A spin, not a sleep:
+/// Returns false when the owner took it meanwhile (then the thief leaves
+/// that victim alone: Go sleeps and retries, but an owner that keeps
+/// replacing its runnext is busy running it, not blocked). A spin, not a sleep:
 /// the OS would sleep tens of microseconds for a 3 µs request.
 fn pause_while_unchanged(slot: &AtomicPtr<Header>, value: *mut Header) -> bool {
     #[cfg(gosched_loom)]
@@ -310,5 +317,108 @@ impl Drop for RunQueue {
         // Runtime shutdown drains queues before dropping them; anything
         // left is a queue reference to release.
         while self.pop().is_some() {}
+    }
+}
+
+#[cfg(all(test, not(gosched_loom)))]
+mod tests {
+    use super::*;
+    use crate::task::new_blocking_task;
+
+    fn task() -> (Notified, u64) {
+        let (t, join) = new_blocking_task(async {});
+        let id = join.id();
+        (t, id)
+    }
+
+    fn id(t: &Notified) -> u64 {
+        t.header().id()
+    }
+
+    #[test]
+    fn put_then_pop_is_fifo_on_the_ring() {
+        let q = RunQueue::new();
+        let inj = Injector::new();
+        let ids: Vec<u64> = (0..10)
+            .map(|_| {
+                let (t, i) = task();
+                q.put(t, false, &inj);
+                i
+            })
+            .collect();
+        let got: Vec<u64> = std::iter::from_fn(|| {
+            q.pop().map(|(t, next)| {
+                assert!(!next);
+                id(&t)
+            })
+        })
+        .collect();
+        assert_eq!(got, ids);
+    }
+
+    #[test]
+    fn runnext_runs_first_and_a_new_one_kicks_the_old_to_the_tail() {
+        let q = RunQueue::new();
+        let inj = Injector::new();
+        let (a, ia) = task();
+        let (b, ib) = task();
+        let (c, ic) = task();
+        q.put(a, false, &inj);
+        q.put(b, true, &inj);
+        q.put(c, true, &inj); // b goes to the ring's tail
+        let order: Vec<(u64, bool)> =
+            std::iter::from_fn(|| q.pop().map(|(t, n)| (id(&t), n))).collect();
+        assert_eq!(order, vec![(ic, true), (ia, false), (ib, false)]);
+    }
+
+    #[test]
+    fn a_full_ring_moves_half_plus_the_new_task_to_the_global_queue() {
+        let q = RunQueue::new();
+        let inj = Injector::new();
+        for _ in 0..RUNQ_SIZE {
+            q.put(task().0, false, &inj);
+        }
+        assert!(inj.is_empty());
+        let (t, extra) = task();
+        q.put(t, false, &inj);
+        assert_eq!(inj.len(), RUNQ_SIZE / 2 + 1);
+        assert_eq!(q.len(), RUNQ_SIZE / 2);
+        let last = std::iter::from_fn(|| inj.pop()).last().unwrap();
+        assert_eq!(id(&last), extra, "the new task goes after the moved half");
+    }
+
+    #[test]
+    fn steal_takes_half_rounded_up_and_leaves_runnext_alone() {
+        let victim = RunQueue::new();
+        let thief = RunQueue::new();
+        let inj = Injector::new();
+        for _ in 0..5 {
+            victim.put(task().0, false, &inj);
+        }
+        victim.put(task().0, true, &inj);
+        let first = thief.steal_from(&victim, true, false);
+        assert!(first.is_some());
+        // 3 of 5 taken: one returned, two left in the thief's ring.
+        assert_eq!(thief.len(), 2);
+        assert_eq!(victim.len(), 2 + 1);
+        assert!(
+            !victim.runnext.load(Relaxed).is_null(),
+            "runnext is taken only from an empty ring"
+        );
+    }
+
+    #[test]
+    fn runnext_is_stolen_only_when_asked_and_the_ring_is_empty() {
+        let victim = RunQueue::new();
+        let thief = RunQueue::new();
+        let inj = Injector::new();
+        let (t, i) = task();
+        victim.put(t, true, &inj);
+        assert!(thief.steal_from(&victim, false, false).is_none());
+        let got = thief
+            .steal_from(&victim, true, true)
+            .expect("runnext stolen on the last pass");
+        assert_eq!(id(&got), i);
+        assert!(victim.is_empty());
     }
 }

@@ -85,13 +85,17 @@ impl Worker {
 
     /// The thread's main loop. Starts without a P, asleep on `midle`.
     pub(crate) fn run(mut self, ctx: &MContext) {
-        *lock(&self.park.thread) = Some(std::thread::current());
+        self.park.register_current_thread();
         CURRENT_M.with(|c| c.set(ctx as *const MContext));
-        match self.stopm() {
+        // One clone for the thread's life: find_runnable borrows it while
+        // it mutates `self` (cloning per call would bounce the Arc's count
+        // between cores on every task).
+        let shared = self.shared.clone();
+        match self.stopm(&shared) {
             Wakeup::P(p, spinning) => self.acquire(ctx, p, spinning),
             Wakeup::Shutdown => return,
         }
-        while let Some((task, inherit)) = self.find_runnable(ctx) {
+        while let Some((task, inherit)) = self.find_runnable(ctx, &shared) {
             if self.spinning {
                 self.reset_spinning();
             }
@@ -152,8 +156,7 @@ impl Worker {
     }
 
     /// Go's `findRunnable`. Returns `None` only at shutdown.
-    fn find_runnable(&mut self, ctx: &MContext) -> Option<(Notified, bool)> {
-        let shared = self.shared.clone();
+    fn find_runnable(&mut self, ctx: &MContext, shared: &Shared) -> Option<(Notified, bool)> {
         loop {
             if shared.is_shutting_down() {
                 return None;
@@ -222,24 +225,39 @@ impl Worker {
                 shared.idle.pidleput(&mut lists, p);
                 lists.midle.push(self.park.clone());
             }
-            if self.spinning {
+            // Re-check before sleeping. The global queue is lock-free, so a
+            // remote push can land after our check under the lock while
+            // its `wakep` still saw no idle P: the pusher's fence and our
+            // fence below form a Dekker pair over (queue, npidle), so one
+            // of us sees the other. A spinner also re-checks every ring,
+            // since submitters skipped `wakep` while it spun (step 5 in
+            // `idle.rs`).
+            let was_spinning = self.spinning;
+            if was_spinning {
                 self.spinning = false;
-                // SeqCst RMW then loads: the Dekker pair with `wakep`.
                 shared.idle.nmspinning.fetch_sub(1, SeqCst);
-                if shared.has_any_work() {
-                    let mut lists = lock(&shared.idle.lists);
-                    if Idle::remove_m(&mut lists, &self.park) {
-                        if let Some(p) = shared.idle.pidleget(&mut lists) {
-                            drop(lists);
-                            self.acquire(ctx, p, false);
+            }
+            crate::loom::fence(SeqCst);
+            let work = if was_spinning {
+                shared.has_any_work()
+            } else {
+                !shared.inject.is_empty()
+            };
+            if work {
+                let mut lists = lock(&shared.idle.lists);
+                if Idle::remove_m(&mut lists, &self.park) {
+                    if let Some(p) = shared.idle.pidleget(&mut lists) {
+                        drop(lists);
+                        self.acquire(ctx, p, false);
+                        if was_spinning {
                             self.become_spinning();
-                            continue;
                         }
-                        lists.midle.push(self.park.clone());
+                        continue;
                     }
+                    lists.midle.push(self.park.clone());
                 }
             }
-            match self.stopm() {
+            match self.stopm(shared) {
                 Wakeup::P(p, spinning) => {
                     self.acquire(ctx, p, false);
                     if spinning {
@@ -311,46 +329,26 @@ impl Worker {
 
     /// Go's `stopm`: sleeps until handed a P (or shutdown). The M is on
     /// `midle` already. The first idle M blocks in the driver; the others
-    /// on their thread parker.
-    fn stopm(&mut self) -> Wakeup {
-        let shared = self.shared.clone();
+    /// on their thread parker (`MPark::park_once`).
+    fn stopm(&mut self, shared: &Shared) -> Wakeup {
         loop {
-            if let Some(w) = lock(&self.park.slot).take() {
+            if let Some(w) = self
+                .park
+                .park_once(shared.driver.as_deref(), &shared.idle.driver_busy)
+            {
                 return w;
             }
-            let driver = shared.driver.as_deref();
-            let use_driver = driver.is_some() && !shared.idle.driver_busy.swap(true, SeqCst);
-            if use_driver {
-                let d = driver.expect("checked");
-                self.park.in_driver.store(true, SeqCst);
-                // Pairs with the fence in `Idle::wake_m`.
-                crate::loom::fence(SeqCst);
-                let handed = lock(&self.park.slot).take();
-                if handed.is_none() {
-                    d.park(None);
-                }
-                self.park.in_driver.store(false, SeqCst);
-                shared.idle.driver_busy.store(false, SeqCst);
-                if let Some(w) = handed {
-                    return w;
-                }
-                // Events may have made tasks ready (they went to the global
-                // queue: this M holds no P). Take a P to run them, unless
-                // someone handed us one meanwhile.
-                if let Some(w) = lock(&self.park.slot).take() {
-                    return w;
-                }
-                if !shared.inject.is_empty() {
-                    let mut lists = lock(&shared.idle.lists);
-                    if Idle::remove_m(&mut lists, &self.park) {
-                        if let Some(p) = shared.idle.pidleget(&mut lists) {
-                            return Wakeup::P(p, false);
-                        }
-                        lists.midle.push(self.park.clone());
+            // Woken without a hand-off: a driver wake-up may have made
+            // tasks ready (into the global queue: this M holds no P). Take
+            // a P to run them, unless someone hands us one meanwhile.
+            if !shared.inject.is_empty() {
+                let mut lists = lock(&shared.idle.lists);
+                if Idle::remove_m(&mut lists, &self.park) {
+                    if let Some(p) = shared.idle.pidleget(&mut lists) {
+                        return Wakeup::P(p, false);
                     }
+                    lists.midle.push(self.park.clone());
                 }
-            } else {
-                std::thread::park();
             }
         }
     }

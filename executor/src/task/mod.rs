@@ -43,6 +43,8 @@
 
 mod header;
 mod join;
+#[cfg(all(test, gosched_loom))]
+mod loom_state;
 mod raw;
 mod registry;
 pub(crate) mod state;
