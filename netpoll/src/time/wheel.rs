@@ -398,7 +398,7 @@ impl Wheel {
                 // time the level wraps.
                 deadline += level_range;
             }
-            if best.map_or(true, |(_, _, t)| deadline < t) {
+            if best.is_none_or(|(_, _, t)| deadline < t) {
                 best = Some((level, slot as usize, deadline));
             }
         }
