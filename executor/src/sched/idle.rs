@@ -60,6 +60,9 @@ pub(crate) struct MPark {
     /// The P this M holds (`usize::MAX`: none). Written by the M when it
     /// acquires or releases a P; read by schedtrace.
     pub(crate) cur_p: std::sync::atomic::AtomicUsize,
+    /// Set (under the idle lock) when this M's P was handed to another M;
+    /// cleared by this M once it has let go of the P.
+    pub(crate) retaken: AtomicBool,
 }
 
 impl MPark {
@@ -69,6 +72,7 @@ impl MPark {
             in_driver: AtomicBool::new(false),
             thread: Mutex::new(None),
             cur_p: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            retaken: AtomicBool::new(false),
         })
     }
 
