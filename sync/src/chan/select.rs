@@ -68,6 +68,10 @@ const BUSY: usize = usize::MAX - 1;
 pub struct SelectCore {
     /// `WAITING`, `BUSY` (a claimer holds it), or the chosen arm's index.
     state: AtomicUsize,
+    /// Creation order; two cores are always claimed in increasing `order`
+    /// (see `state.rs`, "Why BUSY exists"). A counter rather than the
+    /// address so that loom models stay deterministic.
+    pub(crate) order: u64,
     /// The select's task; replaced by the select future on each poll.
     waker: Mutex<Option<Waker>>,
 }
@@ -82,8 +86,11 @@ impl std::fmt::Debug for SelectCore {
 
 impl SelectCore {
     fn new(waker: Waker) -> Self {
+        // Relaxed: only uniqueness and a total order of ids matter.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         SelectCore {
             state: AtomicUsize::new(WAITING),
+            order: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             waker: Mutex::new(Some(waker)),
         }
     }

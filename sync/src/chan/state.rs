@@ -58,9 +58,9 @@
 //! Why `BUSY` exists: a select registers its arms one channel at a time; when
 //! registering arm `k` finds a parked counterpart that is itself a select,
 //! both cores must be claimed together or not at all. The registering thread
-//! locks both cores (`BUSY`) in address order, commits both, or reverts the
-//! one it got. Ordering the two acquisitions by address makes the spin
-//! deadlock-free; no thread waits for a channel mutex while it holds a
+//! locks both cores (`BUSY`) in a global order (creation order, a counter),
+//! commits both, or reverts the one it got. Ordering the two acquisitions
+//! makes the spin deadlock-free; no thread waits for a channel mutex while it holds a
 //! `BUSY` core, so the channel locks cannot join a cycle either.
 //!
 //! # Cancellation
@@ -194,8 +194,8 @@ fn pair(me: Me<'_>, owner: &mut Owner) -> Pair {
             if Arc::ptr_eq(mine, core) {
                 return Pair::Skip;
             }
-            // Lock both cores in address order; see "Why BUSY exists".
-            let mine_first = Arc::as_ptr(mine) < Arc::as_ptr(core);
+            // Lock both cores in creation order; see "Why BUSY exists".
+            let mine_first = mine.order < core.order;
             let (first, second): (&SelectCore, &SelectCore) = if mine_first {
                 (mine, core)
             } else {
