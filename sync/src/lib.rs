@@ -46,11 +46,19 @@ mod taskgroup;
 mod waitgroup;
 
 #[cfg(all(test, gosched_loom))]
+mod loom_cond;
+#[cfg(all(test, gosched_loom))]
 mod loom_mutex;
+#[cfg(all(test, gosched_loom))]
+mod loom_notify;
+#[cfg(all(test, gosched_loom))]
+mod loom_oneshot;
 #[cfg(all(test, gosched_loom))]
 mod loom_rwlock;
 #[cfg(all(test, gosched_loom))]
 mod loom_semaphore;
+#[cfg(all(test, gosched_loom))]
+mod loom_waitgroup;
 
 pub use cond::Cond;
 pub use mutex::{LockFuture, Mutex, MutexGuard, OwnedMutexGuard, STARVATION_THRESHOLD};
