@@ -54,7 +54,7 @@ use gosched_executor::coop;
 use gosched_executor::task::{set_wait_reason, WaitReason};
 
 use crate::loom::atomic::{AtomicUsize, Ordering};
-use crate::loom::{lock, spin, Arc, Mutex};
+use crate::loom::{lock, spin, yield_thread, Arc, Mutex};
 
 /// Largest number of arms one `select!` may have.
 pub const MAX_ARMS: usize = 64;
@@ -98,6 +98,7 @@ impl SelectCore {
     /// Takes the claim lock: `WAITING -> BUSY`, spinning while another
     /// claimer holds it. False if an arm was already chosen.
     pub(crate) fn try_lock(&self) -> bool {
+        let mut spins = 0u32;
         loop {
             // Acquire pairs with the Release in `revert`/`commit` of the
             // previous holder.
@@ -108,7 +109,16 @@ impl SelectCore {
                 Ordering::Acquire,
             ) {
                 Ok(_) => return true,
-                Err(BUSY) | Err(WAITING) => spin(),
+                Err(BUSY) | Err(WAITING) => {
+                    // The holder is inside a few instructions of `pair`;
+                    // if it was preempted by the OS, stop burning our slice.
+                    spins += 1;
+                    if spins % 64 == 0 {
+                        yield_thread();
+                    } else {
+                        spin();
+                    }
+                }
                 Err(_) => return false,
             }
         }
