@@ -1,5 +1,5 @@
-//! Executor benchmarks: gosched against tokio's multi-thread runtime, two
-//! workers each, in the same criterion group.
+//! Executor benchmarks: gosched against tokio's multi-thread runtime and
+//! smol's executor, two worker threads each, in the same criterion group.
 //!
 //! The workloads follow tokio's own `rt_multi_threaded` benches so the
 //! numbers compare with what tokio tracks; ping_pong uses
@@ -94,6 +94,40 @@ impl Rt for Tokio {
     }
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+}
+
+/// smol's `async-executor`, run by two threads.
+#[derive(Clone)]
+struct Smol(Arc<smol::Executor<'static>>);
+
+impl Smol {
+    fn new() -> Self {
+        let ex = Arc::new(smol::Executor::new());
+        for _ in 0..WORKERS {
+            let ex = ex.clone();
+            // Runs for the life of the bench process.
+            std::thread::spawn(move || smol::block_on(ex.run(smol::future::pending::<()>())));
+        }
+        Smol(ex)
+    }
+}
+
+impl Rt for Smol {
+    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) {
+        self.0.spawn(f).detach();
+    }
+    fn spawn_join<F: Future<Output = ()> + Send + 'static>(
+        &self,
+        f: F,
+    ) -> Box<dyn Future<Output = ()> + Send + Unpin> {
+        Box::new(self.0.spawn(f))
+    }
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        smol::block_on(f)
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        smol::future::yield_now()
     }
 }
 
@@ -216,42 +250,27 @@ fn chained_spawn<R: Rt>(rt: &R) {
     done_rx.recv().unwrap();
 }
 
-fn bench_pair(c: &mut Criterion, name: &str, f_g: fn(&Gosched), f_t: fn(&Tokio)) {
-    let g = Gosched::new();
-    let t = Tokio::new();
-    let mut group = c.benchmark_group(name);
-    group.bench_function("gosched", |b| b.iter(|| f_g(&g)));
-    group.bench_function("tokio", |b| b.iter(|| f_t(&t)));
-    group.finish();
+/// One workload on each runtime, in one criterion group.
+macro_rules! bench_all {
+    ($c:expr, $rts:expr, $name:ident) => {{
+        let (g, t, s) = $rts;
+        let mut group = $c.benchmark_group(stringify!($name));
+        group.bench_function("gosched", |b| b.iter(|| $name::<Gosched>(g)));
+        group.bench_function("tokio", |b| b.iter(|| $name::<Tokio>(t)));
+        group.bench_function("smol", |b| b.iter(|| $name::<Smol>(s)));
+        group.finish();
+    }};
 }
 
 fn executor(c: &mut Criterion) {
-    bench_pair(
-        c,
-        "spawn_many_local",
-        spawn_many_local::<Gosched>,
-        spawn_many_local::<Tokio>,
-    );
-    bench_pair(
-        c,
-        "spawn_many_remote_idle",
-        spawn_many_remote_idle::<Gosched>,
-        spawn_many_remote_idle::<Tokio>,
-    );
-    bench_pair(
-        c,
-        "spawn_many_remote_busy",
-        spawn_many_remote_busy::<Gosched>,
-        spawn_many_remote_busy::<Tokio>,
-    );
-    bench_pair(c, "yield_many", yield_many::<Gosched>, yield_many::<Tokio>);
-    bench_pair(c, "ping_pong", ping_pong::<Gosched>, ping_pong::<Tokio>);
-    bench_pair(
-        c,
-        "chained_spawn",
-        chained_spawn::<Gosched>,
-        chained_spawn::<Tokio>,
-    );
+    let (g, t, s) = (Gosched::new(), Tokio::new(), Smol::new());
+    let rts = (&g, &t, &s);
+    bench_all!(c, rts, spawn_many_local);
+    bench_all!(c, rts, spawn_many_remote_idle);
+    bench_all!(c, rts, spawn_many_remote_busy);
+    bench_all!(c, rts, yield_many);
+    bench_all!(c, rts, ping_pong);
+    bench_all!(c, rts, chained_spawn);
 }
 
 criterion_group! {

@@ -18,9 +18,11 @@ pub use gosched_executor::{
 
 /// Runtime introspection: task counts, dumps, metrics (Go's `runtime`).
 pub mod runtime {
+    pub use gosched_executor::dump::{GroupedDump, TaskGroup};
+    pub use gosched_executor::leak::{LeakGuard, LeakReport};
     pub use gosched_executor::metrics::{Metrics, ProcMetrics};
     pub use gosched_executor::task::{TaskInfo, TaskState, WaitReason};
-    pub use gosched_executor::{dump, num_tasks, PROCS_ENV};
+    pub use gosched_executor::{dump, dump_grouped, num_tasks, PROCS_ENV};
 }
 
 /// Task-level items for leaf futures: wait reasons.

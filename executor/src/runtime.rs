@@ -29,6 +29,18 @@ thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
+/// Makes the driver for runtimes built without an explicit one.
+pub type DriverFactory = fn() -> io::Result<Arc<dyn Driver>>;
+
+static DEFAULT_DRIVER: OnceLock<DriverFactory> = OnceLock::new();
+
+/// Registers the driver every runtime gets unless its builder names one
+/// (the `gosched` crate registers the netpoller). The first registration
+/// wins; later ones are ignored.
+pub fn set_default_driver(factory: DriverFactory) {
+    let _ = DEFAULT_DRIVER.set(factory);
+}
+
 /// Environment variable that sets the default number of Ps.
 pub const PROCS_ENV: &str = "GOSCHED_PROCS";
 
@@ -107,7 +119,8 @@ impl Builder {
         self
     }
 
-    /// The driver idle workers block in (the netpoller). Without one, idle
+    /// The driver idle workers block in (the netpoller). Without one, the
+    /// factory given to [`set_default_driver`] makes it; without that, idle
     /// workers sleep on their thread parker.
     pub fn driver(mut self, driver: Arc<dyn Driver>) -> Self {
         self.driver = Some(driver);
@@ -130,6 +143,10 @@ impl Builder {
                 "gosched: procs must be at least 1",
             ));
         }
+        let driver = match self.driver {
+            Some(d) => Some(d),
+            None => DEFAULT_DRIVER.get().map(|f| f()).transpose()?,
+        };
         let blocking = BlockingPool::new(
             self.max_blocking,
             self.keep_alive,
@@ -139,7 +156,7 @@ impl Builder {
             thread_name: self.thread_name,
             stack_size: self.stack_size,
         };
-        let shared = Shared::start(procs, self.driver, config, blocking)?;
+        let shared = Shared::start(procs, driver, config, blocking)?;
         Ok(Runtime {
             handle: Handle { shared },
         })
@@ -333,6 +350,19 @@ impl Handle {
         self.shared.registry.snapshot()
     }
 
+    /// Live tasks grouped by spawn site, state and wait reason (Go's
+    /// `debug=1` goroutine profile).
+    pub fn dump_grouped(&self) -> crate::dump::GroupedDump {
+        crate::dump::GroupedDump::from_tasks(self.dump())
+    }
+
+    /// Go's SCHED line for this runtime now (what
+    /// `GOSCHED_DEBUG=schedtrace=N` prints), with per-P and per-M lines
+    /// when `detail` is set.
+    pub fn schedtrace(&self, detail: bool) -> String {
+        crate::sysmon::schedtrace(&self.shared, std::time::Duration::ZERO, detail)
+    }
+
     /// Scheduler counters.
     pub fn metrics(&self) -> crate::metrics::Metrics {
         crate::metrics::Metrics::read(&self.shared)
@@ -430,11 +460,16 @@ where
 {
     let loc = std::panic::Location::caller();
     let mut future = Some(future);
-    let local = CURRENT.with(|c| {
-        c.borrow()
-            .as_ref()
-            .map(|h| h.spawn_at(future.take().expect("taken once"), loc))
-    });
+    // try_with: a spawn from a destructor during thread exit finds no
+    // thread-locals and goes to the global runtime instead of panicking.
+    let local = CURRENT
+        .try_with(|c| {
+            c.borrow()
+                .as_ref()
+                .map(|h| h.spawn_at(future.take().expect("taken once"), loc))
+        })
+        .ok()
+        .flatten();
     match local {
         Some(join) => join,
         None => global()
@@ -492,4 +527,12 @@ pub fn num_tasks() -> usize {
 /// Every live task of the current runtime (empty when there is none).
 pub fn dump() -> Vec<TaskInfo> {
     Handle::try_current().map(|h| h.dump()).unwrap_or_default()
+}
+
+/// Live tasks of the current runtime grouped by spawn site, state and
+/// wait reason (empty when there is no runtime).
+pub fn dump_grouped() -> crate::dump::GroupedDump {
+    Handle::try_current()
+        .map(|h| h.dump_grouped())
+        .unwrap_or_default()
 }

@@ -106,3 +106,20 @@ fn a_full_ring_overflows_to_the_global_queue_without_loss() {
     .unwrap();
     assert_eq!(count.load(Ordering::Relaxed), 10_000);
 }
+
+#[test]
+fn a_remote_spawn_racing_the_last_m_going_idle_is_never_stranded() {
+    // One P: the only M goes idle between tasks, racing each remote push
+    // into the global queue. A lost wake-up strands the task; the watchdog
+    // turns that into a failure instead of a hang.
+    let rt = Runtime::builder().procs(1).build().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for i in 0..50_000u32 {
+        let tx = tx.clone();
+        drop(rt.spawn(async move { tx.send(i).unwrap() }));
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(got) => assert_eq!(got, i),
+            Err(_) => panic!("task {i} stranded in the global queue with the M asleep"),
+        }
+    }
+}

@@ -238,7 +238,10 @@ impl RunQueue {
                     let next = victim.runnext.load(Acquire);
                     if !next.is_null() {
                         if victim_running && !pause_while_unchanged(&victim.runnext, next) {
-                            continue;
+                            // The owner took it: it is running its own
+                            // runnext chain, not blocked. Retrying would
+                            // only bounce the slot's cache line.
+                            return 0;
                         }
                         if victim
                             .runnext
@@ -286,7 +289,9 @@ impl RunQueue {
 }
 
 /// Spins for [`RUNNEXT_STEAL_PAUSE`] while `slot` still holds `value`.
-/// Returns false when the owner took it meanwhile. A spin, not a sleep:
+/// Returns false when the owner took it meanwhile (then the thief leaves
+/// that victim alone: Go sleeps and retries, but an owner that keeps
+/// replacing its runnext is busy running it, not blocked). A spin, not a sleep:
 /// the OS would sleep tens of microseconds for a 3 µs request.
 fn pause_while_unchanged(slot: &AtomicPtr<Header>, value: *mut Header) -> bool {
     #[cfg(gosched_loom)]

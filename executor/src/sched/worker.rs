@@ -10,8 +10,8 @@
 //!
 //! # Finding work (`find_runnable`), in order
 //!
-//! 1. Every 61st tick: the global queue first, so it cannot starve
-//!    (Go: `schedtick % 61 == 0`), and a non-blocking netpoll.
+//! 1. Every 61st tick: a batch from the global queue first, so it cannot
+//!    starve (Go: `schedtick % 61 == 0`), and a non-blocking netpoll.
 //! 2. The local `runnext`, then the local ring. A task taken from
 //!    `runnext` inherits the time slice (the tick does not advance); after
 //!    [`RUNNEXT_STREAK_MAX`] such picks in a row the ring goes first.
@@ -103,6 +103,7 @@ impl Worker {
         }
         if let Some(p) = self.p.take() {
             ctx.p.set(None);
+            self.park.cur_p.store(usize::MAX, Relaxed);
             self.shared.procs[p.index()].running.store(false, Relaxed);
             let mut lists = lock(&self.shared.idle.lists);
             self.shared.idle.pidleput(&mut lists, p);
@@ -111,6 +112,7 @@ impl Worker {
 
     fn acquire(&mut self, ctx: &MContext, p: PToken, spinning: bool) {
         self.shared.procs[p.index()].running.store(true, Relaxed);
+        self.park.cur_p.store(p.index(), Relaxed);
         ctx.p.set(Some(p.index()));
         self.p = Some(p);
         self.spinning = spinning;
@@ -165,7 +167,11 @@ impl Worker {
             let tick = shared.procs[pi].schedtick.load(Relaxed);
             // 1. Fairness: the global queue, and the poller, now and then.
             if tick % 61 == 0 && self.runnext_streak == 0 {
-                if let Some(t) = self.globrunqget(1) {
+                // A batch, not Go's single task: with a local ring that
+                // never empties (tasks yielding in a loop), one task per
+                // 61 ticks starves remote spawns; the batch joins the
+                // ring's tail and takes turns with the local tasks.
+                if let Some(t) = self.globrunqget() {
                     return Some((t, false));
                 }
                 shared.poll_driver_nonblocking();
@@ -184,7 +190,7 @@ impl Worker {
             }
             self.runnext_streak = 0;
             // 3. Global queue.
-            if let Some(t) = self.globrunqget(0) {
+            if let Some(t) = self.globrunqget() {
                 return Some((t, false));
             }
             // 4. Netpoll, without blocking.
@@ -214,32 +220,48 @@ impl Worker {
                 if !shared.inject.is_empty() {
                     drop(lists);
                     self.p = Some(p);
-                    if let Some(t) = self.globrunqget(0) {
+                    if let Some(t) = self.globrunqget() {
                         return Some((t, false));
                     }
                     continue;
                 }
                 ctx.p.set(None);
+                self.park.cur_p.store(usize::MAX, Relaxed);
                 shared.procs[pi].running.store(false, Relaxed);
                 bump(&shared.procs[pi].metrics.parks, 1);
                 shared.idle.pidleput(&mut lists, p);
                 lists.midle.push(self.park.clone());
             }
-            if self.spinning {
+            // Re-check before sleeping. The global queue is lock-free, so a
+            // remote push can land after our check under the lock while
+            // its `wakep` still saw no idle P: the pusher's fence and our
+            // fence below form a Dekker pair over (queue, npidle), so one
+            // of us sees the other. A spinner also re-checks every ring,
+            // since submitters skipped `wakep` while it spun (step 5 in
+            // `idle.rs`).
+            let was_spinning = self.spinning;
+            if was_spinning {
                 self.spinning = false;
-                // SeqCst RMW then loads: the Dekker pair with `wakep`.
                 shared.idle.nmspinning.fetch_sub(1, SeqCst);
-                if shared.has_any_work() {
-                    let mut lists = lock(&shared.idle.lists);
-                    if Idle::remove_m(&mut lists, &self.park) {
-                        if let Some(p) = shared.idle.pidleget(&mut lists) {
-                            drop(lists);
-                            self.acquire(ctx, p, false);
+            }
+            crate::loom::fence(SeqCst);
+            let work = if was_spinning {
+                shared.has_any_work()
+            } else {
+                !shared.inject.is_empty()
+            };
+            if work {
+                let mut lists = lock(&shared.idle.lists);
+                if Idle::remove_m(&mut lists, &self.park) {
+                    if let Some(p) = shared.idle.pidleget(&mut lists) {
+                        drop(lists);
+                        self.acquire(ctx, p, false);
+                        if was_spinning {
                             self.become_spinning();
-                            continue;
                         }
-                        lists.midle.push(self.park.clone());
+                        continue;
                     }
+                    lists.midle.push(self.park.clone());
                 }
             }
             match self.stopm(shared) {
@@ -255,22 +277,24 @@ impl Worker {
         }
     }
 
-    /// Go's `globrunqget`: takes a fair share of the global queue (at most
-    /// `max` when non-zero, at most half a ring), runs the first, and puts
-    /// the rest on the local ring.
-    fn globrunqget(&mut self, max: usize) -> Option<Notified> {
+    /// Go's `globrunqget`: takes a fair share of the global queue (its
+    /// length over the number of Ps, at most half the ring's free room),
+    /// runs the first, and puts the rest on the local ring.
+    fn globrunqget(&mut self) -> Option<Notified> {
         let shared = &self.shared;
         let len = shared.inject.len();
         if len == 0 {
             return None;
         }
         let mut n = (len / shared.procs.len() + 1).min(len);
-        if max > 0 {
-            n = n.min(max);
-        }
-        n = n.min(super::runq::RUNQ_SIZE / 2);
-        let first = shared.inject.pop()?;
         let p = self.p();
+        // Never more than half the ring's free room, so the batch does not
+        // overflow straight back to the global queue.
+        n = n
+            .min(super::runq::RUNQ_SIZE / 2)
+            .min(super::runq::RUNQ_SIZE.saturating_sub(p.runq.len()) / 2)
+            .max(1);
+        let first = shared.inject.pop()?;
         bump(&p.metrics.global_pulls, 1);
         for _ in 1..n {
             match shared.inject.pop() {

@@ -91,7 +91,7 @@ impl Registry {
             }
         }
         shard.head = ptr.as_ptr();
-        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        bump_count(&self.counts[i], 1);
         true
     }
 
@@ -110,7 +110,7 @@ impl Registry {
         // SAFETY: under the lock, neighbours are registered tasks of this
         // shard (alive: each holds a registry reference).
         unsafe { unlink(&mut shard, ptr.as_ptr(), links) };
-        self.counts[i].fetch_sub(1, Ordering::Relaxed);
+        bump_count(&self.counts[i], -1);
         true
     }
 
@@ -138,7 +138,7 @@ impl Registry {
                         let links = (*(*head).extra.get()).links;
                         unlink(&mut shard, head, links);
                     }
-                    self.counts[i].fetch_sub(1, Ordering::Relaxed);
+                    bump_count(&self.counts[i], -1);
                     // SAFETY: non-null checked above.
                     unsafe { NonNull::new_unchecked(head) }
                 };
@@ -164,6 +164,16 @@ impl Registry {
         }
         out
     }
+}
+
+/// Adds `d` to a shard's count. Called under the shard's lock, which
+/// serialises the writers, so a plain load and store suffice (no RMW);
+/// readers outside the lock see some recent value.
+fn bump_count(c: &AtomicUsize, d: isize) {
+    c.store(
+        c.load(Ordering::Relaxed).wrapping_add_signed(d),
+        Ordering::Relaxed,
+    );
 }
 
 /// # Safety

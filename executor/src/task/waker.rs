@@ -30,11 +30,17 @@ fn header<'a>(data: *const ()) -> &'a Header {
     unsafe { &*data.cast::<Header>() }
 }
 
+/// # Safety
+/// `data` comes from a waker built with `VTABLE`: a live task header on
+/// which that waker holds a reference.
 unsafe fn clone(data: *const ()) -> RawWaker {
     header(data).state.ref_inc();
     RawWaker::new(data, &VTABLE)
 }
 
+/// # Safety
+/// `data` comes from a waker built with `VTABLE`: a live task header on
+/// which that waker holds a reference.
 unsafe fn wake(data: *const ()) {
     let hdr = header(data);
     // By value: the waker's own reference becomes the queue's when the
@@ -66,6 +72,9 @@ unsafe fn wake(data: *const ()) {
     }
 }
 
+/// # Safety
+/// `data` comes from a waker built with `VTABLE`: a live task header on
+/// which that waker holds a reference.
 unsafe fn wake_by_ref(data: *const ()) {
     let hdr = header(data);
     if hdr.state.transition_to_notified_by_ref() == ToNotified::Submit {
@@ -75,6 +84,9 @@ unsafe fn wake_by_ref(data: *const ()) {
     }
 }
 
+/// # Safety
+/// `data` comes from a waker built with `VTABLE`: a live task header on
+/// which that waker holds a reference.
 unsafe fn drop_waker(data: *const ()) {
     let hdr = header(data);
     if hdr.state.ref_dec(1) {

@@ -1,0 +1,209 @@
+//! [`TcpListener`]: accepts TCP connections.
+//!
+//! Accepting is the read direction of the listening socket: the operation
+//! loop of `reactor/poll_io.rs` runs `accept(2)` when the socket is
+//! readable. Errors are sorted by `backoff.rs`: ECONNABORTED is skipped,
+//! EMFILE/ENFILE back off on the timer (5 ms doubling to 1 s) and retry,
+//! anything else goes to the caller. The back-off state belongs to one
+//! accept loop: one `accept()` call, or one [`Incoming`] stream.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{ready, Context, Poll};
+
+use futures::Stream;
+
+use super::addr::{each_addr, ToSocketAddrs};
+use super::backoff::{classify, AcceptError, Backoff};
+use super::tcp_stream::TcpStream;
+use crate::reactor::io_state::Direction;
+use crate::reactor::poll_io::PollIo;
+
+/// A TCP socket server, listening for connections.
+///
+/// ```
+/// use gosched_netpoll::net::{TcpListener, TcpStream};
+/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// reactor.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = listener.local_addr().unwrap();
+///     let (accepted, connected) = futures::join!(listener.accept(), TcpStream::connect(addr));
+///     let (server_side, peer) = accepted.unwrap();
+///     assert_eq!(peer, connected.unwrap().local_addr().unwrap());
+///     assert_eq!(server_side.local_addr().unwrap(), addr);
+/// });
+/// ```
+pub struct TcpListener {
+    io: PollIo<mio::net::TcpListener>,
+    /// Back-offs taken on EMFILE/ENFILE, over every accept loop.
+    backoffs: AtomicU64,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (the first of its addresses that binds) and
+    /// listens.
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let l = reactor.block_on(gosched_netpoll::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    /// assert_ne!(l.local_addr().unwrap().port(), 0);
+    /// ```
+    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        each_addr(addr, |a| async move {
+            TcpListener::from_mio(mio::net::TcpListener::bind(a)?)
+        })
+        .await
+    }
+
+    /// Wraps a listener made with std (set to non-blocking here) and
+    /// registers it with the current reactor.
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let _enter = reactor.enter();
+    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let l = gosched_netpoll::net::TcpListener::from_std(std_listener).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        TcpListener::from_mio(mio::net::TcpListener::from_std(listener))
+    }
+
+    #[track_caller]
+    fn from_mio(l: mio::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            io: PollIo::new(l, mio::Interest::READABLE)?,
+            backoffs: AtomicU64::new(0),
+        })
+    }
+
+    /// Accepts a connection; returns it and the peer's address.
+    ///
+    /// ```
+    /// use gosched_netpoll::net::{TcpListener, TcpStream};
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// reactor.block_on(async {
+    ///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = l.local_addr().unwrap();
+    ///     let (a, c) = futures::join!(l.accept(), TcpStream::connect(addr));
+    ///     assert!(a.is_ok() && c.is_ok());
+    /// });
+    /// ```
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let mut backoff = Backoff::default();
+        poll_fn(|cx| self.poll_accept_with(cx, &mut backoff)).await
+    }
+
+    /// The accepted connections as a stream; never ends.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use gosched_netpoll::net::{TcpListener, TcpStream};
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// reactor.block_on(async {
+    ///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = l.local_addr().unwrap();
+    ///     let mut incoming = l.incoming();
+    ///     let (s, c) = futures::join!(incoming.next(), TcpStream::connect(addr));
+    ///     assert!(s.unwrap().is_ok() && c.is_ok());
+    /// });
+    /// ```
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming {
+            listener: self,
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let l = reactor.block_on(gosched_netpoll::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    /// assert!(l.local_addr().unwrap().ip().is_loopback());
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// How many times accepting backed off because no file descriptor
+    /// was free (EMFILE/ENFILE), over the listener's life.
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let l = reactor.block_on(gosched_netpoll::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    /// assert_eq!(l.accept_backoffs(), 0);
+    /// ```
+    pub fn accept_backoffs(&self) -> u64 {
+        self.backoffs.load(Ordering::Relaxed)
+    }
+
+    fn poll_accept_with(
+        &self,
+        cx: &mut Context<'_>,
+        backoff: &mut Backoff,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        loop {
+            ready!(backoff.poll_wait(cx));
+            match ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept())) {
+                Ok((stream, peer)) => {
+                    backoff.reset();
+                    let stream = TcpStream::from_mio(self.io.reactor().clone(), stream);
+                    return Poll::Ready(stream.map(|s| (s, peer)));
+                }
+                Err(e) => match classify(e) {
+                    AcceptError::Skip => {}
+                    AcceptError::BackOff => {
+                        self.backoffs.fetch_add(1, Ordering::Relaxed);
+                        backoff.start(self.io.reactor());
+                    }
+                    AcceptError::Fatal(e) => return Poll::Ready(Err(e)),
+                },
+            }
+        }
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+/// Stream of accepted connections, from [`TcpListener::incoming`].
+#[derive(Debug)]
+#[must_use = "streams do nothing unless polled"]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+    backoff: Backoff,
+}
+
+impl Stream for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        this.listener
+            .poll_accept_with(cx, &mut this.backoff)
+            .map(|r| Some(r.map(|(s, _)| s)))
+    }
+}
+
+impl std::os::fd::AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl std::os::fd::AsFd for TcpListener {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}

@@ -1,0 +1,359 @@
+//! [`TcpStream`]: a TCP connection, with `futures::io` reads and writes.
+//!
+//! # Connecting
+//!
+//! `connect(2)` on a non-blocking socket returns at once (EINPROGRESS);
+//! the kernel reports the outcome as write readiness. When the socket is
+//! writable we read `SO_ERROR` (`take_error`): an error there is the
+//! connect's (ECONNREFUSED, ...). No error and a peer address means
+//! connected; no peer yet means the readiness was stale (the optimistic
+//! initial readiness of a new registration), so we clear it and wait.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures::io::{AsyncRead, AsyncWrite};
+
+use super::addr::{each_addr, ToSocketAddrs};
+use super::tcp_split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::reactor::io_state::Direction;
+use crate::reactor::poll_io::PollIo;
+use crate::reactor::Reactor;
+
+/// A TCP connection.
+///
+/// Reads and writes go through `futures::io::{AsyncRead, AsyncWrite}`,
+/// implemented for `TcpStream` and for `&TcpStream` (one task may read
+/// while another writes through a shared reference, or use
+/// [`TcpStream::into_split`]).
+///
+/// ```
+/// use futures::{AsyncReadExt, AsyncWriteExt};
+/// use gosched_netpoll::net::{TcpListener, TcpStream};
+/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// reactor.block_on(async {
+///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = l.local_addr().unwrap();
+///     let (a, c) = futures::join!(l.accept(), TcpStream::connect(addr));
+///     let (mut server, mut client) = (a.unwrap().0, c.unwrap());
+///     client.write_all(b"hi").await.unwrap();
+///     client.close().await.unwrap();
+///     let mut got = Vec::new();
+///     server.read_to_end(&mut got).await.unwrap();
+///     assert_eq!(got, b"hi");
+/// });
+/// ```
+pub struct TcpStream {
+    io: PollIo<mio::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each of its addresses in turn.
+    ///
+    /// Fails with `ConnectionRefused` when nobody listens.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// reactor.block_on(async {
+    ///     // Bind then drop, to find a port with no listener.
+    ///     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    ///     let err = gosched_netpoll::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    /// });
+    /// ```
+    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        let reactor = Reactor::current();
+        each_addr(addr, |a| {
+            let reactor = reactor.clone();
+            async move {
+                let stream = TcpStream::from_mio(reactor, mio::net::TcpStream::connect(a)?)?;
+                poll_fn(|cx| stream.poll_connected(cx)).await?;
+                Ok(stream)
+            }
+        })
+        .await
+    }
+
+    /// Wraps a connected std stream (set to non-blocking here) and
+    /// registers it with the current reactor.
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let _enter = reactor.enter();
+    /// let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let s = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    /// let s = gosched_netpoll::net::TcpStream::from_std(s).unwrap();
+    /// assert_eq!(s.peer_addr().unwrap(), l.local_addr().unwrap());
+    /// ```
+    #[track_caller]
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_mio(Reactor::current(), mio::net::TcpStream::from_std(stream))
+    }
+
+    pub(crate) fn from_mio(reactor: Reactor, s: mio::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: PollIo::with_reactor(
+                reactor,
+                s,
+                mio::Interest::READABLE | mio::Interest::WRITABLE,
+            )?,
+        })
+    }
+
+    fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let event = ready!(self.io.poll_ready(cx, Direction::Write))?;
+            if let Some(e) = self.io.get_ref().take_error()? {
+                return Poll::Ready(Err(e));
+            }
+            match self.io.get_ref().peer_addr() {
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotConnected
+                        || e.raw_os_error() == Some(libc::EINPROGRESS) =>
+                {
+                    self.io.clear(event);
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// The local address of the connection.
+    ///
+    /// ```
+    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// # let _enter = reactor.enter();
+    /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// assert!(s.local_addr().unwrap().ip().is_loopback());
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The remote address of the connection.
+    ///
+    /// ```
+    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// # let _enter = reactor.enter();
+    /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// assert_eq!(s.peer_addr().unwrap(), l.local_addr().unwrap());
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
+    ///
+    /// ```
+    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// # let _enter = reactor.enter();
+    /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// s.set_nodelay(true).unwrap();
+    /// assert!(s.nodelay().unwrap());
+    /// ```
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// ```
+    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// # let _enter = reactor.enter();
+    /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// let _ = s.nodelay().unwrap();
+    /// ```
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Shuts down the read half, the write half or both. Shutting down
+    /// writes sends FIN: the peer reads EOF.
+    ///
+    /// ```
+    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// # let _enter = reactor.enter();
+    /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// s.shutdown(std::net::Shutdown::Write).unwrap();
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Splits into a read half and a write half that can move to different
+    /// tasks. Dropping the write half shuts down writes.
+    ///
+    /// ```
+    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// # let _enter = reactor.enter();
+    /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// let (read_half, write_half) = s.into_split();
+    /// assert_eq!(read_half.peer_addr().unwrap(), write_half.peer_addr().unwrap());
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        super::tcp_split::split(self)
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
+    }
+
+    pub(crate) fn poll_read_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
+    }
+
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+    }
+
+    pub(crate) fn poll_close_priv(&self) -> Poll<io::Result<()>> {
+        match self.shutdown(Shutdown::Write) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            r => Poll::Ready(r),
+        }
+    }
+}
+
+impl AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_vectored_priv(cx, bufs)
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_close_priv()
+    }
+}
+
+impl AsyncRead for &TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_vectored_priv(cx, bufs)
+    }
+}
+
+impl AsyncWrite for &TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_close_priv()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl std::os::fd::AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl std::os::fd::AsFd for TcpStream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}

@@ -1,0 +1,179 @@
+//! [`UnixDatagram`]: datagrams over Unix-domain sockets.
+//!
+//! Like `udp.rs`: every method takes `&self`; one task per direction may
+//! wait at a time.
+
+use std::fmt;
+use std::io;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+use crate::reactor::io_state::Direction;
+use crate::reactor::poll_io::PollIo;
+
+/// A Unix-domain datagram socket.
+///
+/// ```
+/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// reactor.block_on(async {
+///     let (a, b) = gosched_netpoll::net::UnixDatagram::pair().unwrap();
+///     a.send(b"dgram").await.unwrap();
+///     let mut buf = [0; 8];
+///     let n = b.recv(&mut buf).await.unwrap();
+///     assert_eq!(&buf[..n], b"dgram");
+/// });
+/// ```
+pub struct UnixDatagram {
+    io: PollIo<mio::net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    #[track_caller]
+    fn from_mio(s: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            io: PollIo::new(s, mio::Interest::READABLE | mio::Interest::WRITABLE)?,
+        })
+    }
+
+    /// Binds to the socket file `path`.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gosched-doc-dg-{}", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// reactor.block_on(async {
+    ///     let server = gosched_netpoll::net::UnixDatagram::bind(&path).unwrap();
+    ///     let client = gosched_netpoll::net::UnixDatagram::unbound().unwrap();
+    ///     client.send_to(b"hi", &path).await.unwrap();
+    ///     let mut buf = [0; 2];
+    ///     let (n, _from) = server.recv_from(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"hi");
+    /// });
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address.
+    ///
+    /// See [`UnixDatagram::bind`] for an example.
+    #[track_caller]
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::unbound()?)
+    }
+
+    /// A connected pair of sockets.
+    ///
+    /// See [`UnixDatagram`] for an example.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = mio::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_mio(a)?, UnixDatagram::from_mio(b)?))
+    }
+
+    /// Wraps a std socket (set to non-blocking here) and registers it with
+    /// the current reactor.
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let _enter = reactor.enter();
+    /// let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
+    /// let s = gosched_netpoll::net::UnixDatagram::from_std(s).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
+    }
+
+    /// Sets the default peer to the socket file `path`.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gosched-doc-dgc-{}", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let _enter = reactor.enter();
+    /// let server = gosched_netpoll::net::UnixDatagram::bind(&path).unwrap();
+    /// let client = gosched_netpoll::net::UnixDatagram::unbound().unwrap();
+    /// client.connect(&path).unwrap();
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.io.get_ref().connect(path)
+    }
+
+    /// Sends `buf` to the socket file `path`.
+    ///
+    /// See [`UnixDatagram::bind`] for an example.
+    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io.io(Direction::Write, |s| s.send_to(buf, path)).await
+    }
+
+    /// Receives a datagram and its sender's address.
+    ///
+    /// See [`UnixDatagram::bind`] for an example.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.io(Direction::Read, |s| s.recv_from(buf)).await
+    }
+
+    /// Sends `buf` to the connected peer.
+    ///
+    /// See [`UnixDatagram`] for an example.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.io(Direction::Write, |s| s.send(buf)).await
+    }
+
+    /// Receives a datagram from the connected peer.
+    ///
+    /// See [`UnixDatagram`] for an example.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.io(Direction::Read, |s| s.recv(buf)).await
+    }
+
+    /// The local address.
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let _enter = reactor.enter();
+    /// let s = gosched_netpoll::net::UnixDatagram::unbound().unwrap();
+    /// assert!(s.local_addr().unwrap().is_unnamed());
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let _enter = reactor.enter();
+    /// let (a, _b) = gosched_netpoll::net::UnixDatagram::pair().unwrap();
+    /// assert!(a.peer_addr().unwrap().is_unnamed());
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+impl std::os::fd::AsRawFd for UnixDatagram {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl std::os::fd::AsFd for UnixDatagram {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}

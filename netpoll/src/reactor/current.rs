@@ -1,0 +1,97 @@
+//! Which reactor the calling thread uses.
+//!
+//! Net types and timers are made deep inside user code, which has no
+//! reactor to pass around; like Go's runtime, gosched finds it from the
+//! thread. Two places are looked at, in order:
+//!
+//! 1. A thread-local set by [`Reactor::enter`] (and by
+//!    [`Reactor::block_on`]): tests, tools and foreign executors use it.
+//! 2. The gosched runtime this thread works for: its driver, if it is a
+//!    [`Reactor`].
+//!
+//! Outside both, [`Reactor::current`] panics with a message that says so.
+//! The lookup runs once per socket or timer, never per operation: each
+//! socket and timer keeps the handle it found.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+use super::Reactor;
+
+thread_local! {
+    /// The reactor entered on this thread, if any. Only this thread reads
+    /// or writes it.
+    static ENTERED: RefCell<Option<Reactor>> = const { RefCell::new(None) };
+}
+
+/// Restores the previously entered reactor when dropped; returned by
+/// [`Reactor::enter`]. Not `Send`: it must drop on the thread that made it.
+#[must_use = "the reactor is current only while the guard lives"]
+#[derive(Debug)]
+pub struct EnterGuard {
+    prev: Option<Reactor>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = ENTERED.try_with(|e| *e.borrow_mut() = prev);
+    }
+}
+
+impl Reactor {
+    /// Makes this reactor the current one on this thread until the guard
+    /// drops, so sockets and timers made here register with it.
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let guard = reactor.enter();
+    /// assert!(gosched_netpoll::Reactor::try_current().is_some());
+    /// drop(guard);
+    /// ```
+    pub fn enter(&self) -> EnterGuard {
+        let prev = ENTERED.with(|e| e.borrow_mut().replace(self.clone()));
+        EnterGuard {
+            prev,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The current reactor, if any (see the module docs).
+    ///
+    /// ```
+    /// assert!(gosched_netpoll::Reactor::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Reactor> {
+        if let Some(r) = ENTERED.try_with(|e| e.borrow().clone()).ok().flatten() {
+            return Some(r);
+        }
+        let handle = gosched_executor::Handle::try_current()?;
+        let driver = handle.driver()?;
+        driver.as_any().downcast_ref::<Reactor>().cloned()
+    }
+
+    /// The current reactor.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a gosched runtime and outside
+    /// [`Reactor::enter`].
+    ///
+    /// ```
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let _guard = reactor.enter();
+    /// let _same = gosched_netpoll::Reactor::current();
+    /// ```
+    #[track_caller]
+    pub fn current() -> Reactor {
+        match Reactor::try_current() {
+            Some(r) => r,
+            None => panic!(
+                "gosched-netpoll: sockets and timers must be called from inside a gosched \
+                 runtime (or with a reactor entered through Reactor::enter)"
+            ),
+        }
+    }
+}

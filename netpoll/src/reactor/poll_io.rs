@@ -1,0 +1,145 @@
+//! A registered mio source and the loop every I/O operation runs
+//! (Go's `pollDesc` plus `fd.Read`'s `for { ... waitRead }` loop).
+//!
+//! # The operation loop ([`PollIo::poll_io`])
+//!
+//! 1. Take a coop unit ([`coop::poll_proceed`]); a spent budget returns
+//!    `Pending` (the task was woken and goes to the back of the queue).
+//! 2. Wait for readiness in the operation's direction
+//!    ([`IoState::poll_ready`]); not ready: the waker is stored, the task
+//!    is marked `IO wait`, the unit is refunded and we return `Pending`.
+//! 3. Try the syscall. `WouldBlock`: clear the readiness we saw (only if no
+//!    newer event arrived, see `io_state`) and go to step 2. Anything else,
+//!    success or error, completes the operation and keeps the unit spent.
+//!
+//! Dropping a `PollIo` deregisters the source before closing it, so the
+//! kernel can never report an event for a closed fd under our token, and
+//! frees the token (stale from then on).
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use gosched_executor::coop;
+use mio::event::Source;
+
+use super::io_state::{Direction, IoState};
+use super::{shutdown_error, Reactor};
+
+/// A mio source registered with a reactor.
+pub(crate) struct PollIo<E: Source> {
+    /// `Some` until drop or `into_inner`.
+    io: Option<E>,
+    reactor: Reactor,
+    state: Arc<IoState>,
+    token: usize,
+}
+
+impl<E: Source> PollIo<E> {
+    /// Registers `io` with the current reactor.
+    #[track_caller]
+    pub(crate) fn new(io: E, interest: mio::Interest) -> io::Result<PollIo<E>> {
+        PollIo::with_reactor(Reactor::current(), io, interest)
+    }
+
+    /// Registers `io` with `reactor`.
+    pub(crate) fn with_reactor(
+        reactor: Reactor,
+        mut io: E,
+        interest: mio::Interest,
+    ) -> io::Result<PollIo<E>> {
+        let (token, state) = reactor.register(&mut io, interest)?;
+        Ok(PollIo {
+            io: Some(io),
+            reactor,
+            state,
+            token,
+        })
+    }
+
+    /// The source.
+    pub(crate) fn get_ref(&self) -> &E {
+        self.io.as_ref().expect("PollIo used after into_inner")
+    }
+
+    /// The reactor this source is registered with.
+    pub(crate) fn reactor(&self) -> &Reactor {
+        &self.reactor
+    }
+
+    /// Runs `op` when the source is ready in `direction`; see the module
+    /// docs for the loop.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let progress = ready!(coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.state.poll_ready(cx, direction));
+            if event.is_shutdown() {
+                return Poll::Ready(Err(shutdown_error()));
+            }
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.state.clear_readiness(event);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => {
+                    progress.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    /// Waits until the source is ready in `direction` without running an
+    /// operation. The caller must call [`PollIo::clear`]-style logic
+    /// itself; used by connect, which checks `take_error` instead.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<super::io_state::ReadyEvent>> {
+        let event = ready!(self.state.poll_ready(cx, direction));
+        if event.is_shutdown() {
+            return Poll::Ready(Err(shutdown_error()));
+        }
+        Poll::Ready(Ok(event))
+    }
+
+    /// Forgets readiness seen in `event` (after a `WouldBlock`-like
+    /// outcome of a custom operation).
+    pub(crate) fn clear(&self, event: super::io_state::ReadyEvent) {
+        self.state.clear_readiness(event);
+    }
+
+    /// [`PollIo::poll_io`] as a future.
+    pub(crate) async fn io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
+    }
+}
+
+impl<E: Source> Drop for PollIo<E> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            self.reactor.deregister(&mut io, self.token);
+        }
+    }
+}
+
+impl<E: Source + fmt::Debug> fmt::Debug for PollIo<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PollIo")
+            .field("io", &self.io)
+            .field("token", &self.token)
+            .finish()
+    }
+}

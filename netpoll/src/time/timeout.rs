@@ -1,0 +1,125 @@
+//! [`timeout`]: bound how long a future may take.
+//!
+//! The inner future is polled first, so a future that is ready never
+//! touches the wheel; the sleep is polled (and its entry made) only when
+//! the inner future is pending. Dropping the [`Timeout`] drops the sleep,
+//! which frees its entry: wrapping every read of a server in a timeout
+//! costs an insert and a remove per read and no memory.
+
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::sleep::{far_deadline, sleep_until, Sleep};
+
+/// The deadline of a [`timeout`] passed before its future completed.
+///
+/// ```
+/// use std::time::Duration;
+/// use gosched_netpoll::time::{timeout, Elapsed};
+/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// let r: Result<(), Elapsed> =
+///     reactor.block_on(async { timeout(Duration::from_millis(1), futures::future::pending()).await });
+/// assert!(r.is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl Error for Elapsed {}
+
+impl From<Elapsed> for io::Error {
+    fn from(e: Elapsed) -> io::Error {
+        io::Error::new(io::ErrorKind::TimedOut, e)
+    }
+}
+
+/// Runs `future`, giving up after `duration` with [`Elapsed`].
+///
+/// # Panics
+///
+/// Outside a gosched runtime and outside [`crate::Reactor::enter`].
+///
+/// ```
+/// use std::time::Duration;
+/// use gosched_netpoll::time::timeout;
+/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// let r = reactor.block_on(async { timeout(Duration::from_secs(5), async { 3 }).await });
+/// assert_eq!(r, Ok(3));
+/// ```
+#[track_caller]
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    timeout_at(far_deadline(Instant::now(), duration), future)
+}
+
+/// Runs `future`, giving up at `deadline` with [`Elapsed`].
+///
+/// # Panics
+///
+/// Outside a gosched runtime and outside [`crate::Reactor::enter`].
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use gosched_netpoll::time::timeout_at;
+/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// let deadline = Instant::now() + Duration::from_millis(2);
+/// let r = reactor.block_on(async { timeout_at(deadline, futures::future::pending::<()>()).await });
+/// assert!(r.is_err() && Instant::now() >= deadline);
+/// ```
+#[track_caller]
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep_until(deadline),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Future returned by [`timeout`] and [`timeout_at`].
+    #[must_use = "futures do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
+}
+
+impl<F> Timeout<F> {
+    /// The wrapped future.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let _enter = reactor.enter();
+    /// let t = gosched_netpoll::time::timeout(Duration::from_secs(1), async { 1 });
+    /// let _inner = t.into_inner();
+    /// ```
+    pub fn into_inner(self) -> F {
+        self.future
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(v) = this.future.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        match Pin::new(this.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
