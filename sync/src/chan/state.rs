@@ -76,7 +76,8 @@
 //!
 //! - If the buffer is not empty, no claimable receiver is parked.
 //! - If a live sender is parked, the buffer is full (`len >= cap`).
-//! - Once `closed`, no waiter is parked and no value is added to the buffer.
+//! - Once `closed`, no waiter is parked and no send adds to the buffer (a
+//!   cancelled receive may still give a delivered value back to it).
 //! - A select's core is committed at most once; only the committed arm's
 //!   waiter ever has status `Done` or `Closed`.
 //! - User code (wakers, drops of `T`) never runs with the channel lock held.
