@@ -713,3 +713,76 @@ impl<T> Chan<T> {
         w.value
     }
 }
+
+#[cfg(all(test, not(gosched_loom)))]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use crate::chan;
+
+    fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+        let waker = futures::task::noop_waker();
+        Pin::new(f).poll(&mut Context::from_waker(&waker))
+    }
+
+    /// (linked receivers, linked senders) of a receiver's channel.
+    fn queued<T>(rx: &chan::Receiver<T>) -> (usize, usize) {
+        let st = super::lock(&rx.chan.state);
+        let count = |q: &crate::waitlist::WaitList<super::Waiter<T>>| {
+            let mut n = 0;
+            let mut cur = q.front();
+            while let Some(k) = cur {
+                n += 1;
+                cur = q.next(k);
+            }
+            n
+        };
+        (count(&st.recvq), count(&st.sendq))
+    }
+
+    #[test]
+    fn cancelled_plain_and_select_operations_leave_both_queues_empty() {
+        let (tx, rx) = chan::bounded::<u32>(0);
+        let (tx2, rx2) = chan::bounded::<u32>(0);
+        for _ in 0..100 {
+            let mut r = rx.recv();
+            let mut s = tx.send(1);
+            assert!(poll_once(&mut r).is_pending());
+            drop(r);
+            assert!(poll_once(&mut s).is_pending());
+            drop(s);
+            let mut sel = Box::pin(async {
+                crate::select! {
+                    v = rx.recv() => v,
+                    v = rx2.recv() => v,
+                }
+            });
+            assert!(poll_once(&mut sel).is_pending());
+            assert_eq!(queued(&rx), (1, 0), "the parked select arm is queued");
+            drop(sel);
+        }
+        assert_eq!(queued(&rx), (0, 0));
+        assert_eq!(queued(&rx2), (0, 0));
+        drop((tx, tx2));
+    }
+
+    #[test]
+    fn a_completed_select_leaves_no_stale_arm_on_the_losing_channel() {
+        let (tx, rx) = chan::bounded::<u32>(0);
+        let (_tx2, rx2) = chan::bounded::<u32>(0);
+        let mut sel = Box::pin(async {
+            crate::select! {
+                v = rx.recv() => v,
+                v = rx2.recv() => v,
+            }
+        });
+        assert!(poll_once(&mut sel).is_pending());
+        tx.try_send(7).unwrap();
+        assert_eq!(poll_once(&mut sel), Poll::Ready(Some(7)));
+        drop(sel);
+        assert_eq!(queued(&rx2), (0, 0));
+        assert_eq!(queued(&rx), (0, 0));
+    }
+}
