@@ -166,3 +166,29 @@ fn loom_close_racing_a_send_to_a_parked_select_completes_exactly_one_arm() {
         }
     });
 }
+
+#[test]
+fn loom_dropping_a_select_after_its_arm_was_handed_a_value_returns_the_value() {
+    loom::model(|| {
+        let (atx, arx) = chan::bounded::<u32>(0);
+        let (_btx, brx) = chan::bounded::<u32>(0);
+        let arx2 = arx.clone();
+        let t = thread::spawn(move || atx.try_send(9).is_ok());
+        let mut sel = Box::pin(async {
+            crate::select! {
+                v = arx2.recv() => v,
+                v = brx.recv() => v,
+            }
+        });
+        let first = poll_once(&mut sel);
+        drop(sel); // maybe after the sender handed 9 to the parked arm
+        let sent = t.join().unwrap();
+        let left = arx.try_recv().ok();
+        match first {
+            Poll::Ready(Some(v)) => assert_eq!((v, sent, left), (9, true, None)),
+            // The send failed and its sender was dropped: `a` closed.
+            Poll::Ready(None) => assert_eq!((sent, left), (false, None)),
+            Poll::Pending => assert_eq!(left.is_some(), sent, "sent value is back in the channel"),
+        }
+    });
+}
