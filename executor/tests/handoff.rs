@@ -7,18 +7,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use gosched_executor::{block_in_place, spawn, yield_now, Runtime};
+use gosched_executor::{block_in_place, yield_now, Runtime};
 
 /// A task that counts while it runs, yielding between counts.
-fn ticker(
-    count: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-) -> impl std::future::Future<Output = ()> + Send {
-    async move {
-        while !stop.load(Ordering::Relaxed) {
-            count.fetch_add(1, Ordering::Relaxed);
-            yield_now().await;
-        }
+async fn ticker(count: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        count.fetch_add(1, Ordering::Relaxed);
+        yield_now().await;
     }
 }
 

@@ -86,7 +86,7 @@ impl Shared {
             }
             (None, Some(park)) => {
                 *lock(&park.slot) = Some(Wakeup::P(token, false));
-                lock(&self.ms_list()).push(park.clone());
+                lock(self.ms_list()).push(park.clone());
                 drop(lists);
                 let seed = self.nthreads.load(Relaxed) as u64;
                 if self.spawn_m(park.clone(), seed).is_err() {

@@ -58,6 +58,9 @@ pub(crate) struct Config {
 /// are freed only with the scheduler, so a thief holding a stale ring
 /// pointer always points at a live ring (stealing from any ring is safe).
 pub(crate) struct RingArena {
+    // Boxed on purpose: rings must keep their address while the vector
+    // grows, since Ps and Ms hold raw pointers to them.
+    #[allow(clippy::vec_box)]
     all: Vec<Box<RunQueue>>,
     free: Vec<*const RunQueue>,
 }
@@ -163,6 +166,7 @@ impl Shared {
         let config = Config {
             thread_name: "loom".into(),
             stack_size: None,
+            max_threads: procs,
         };
         let blocking =
             crate::blocking::BlockingPool::new(1, std::time::Duration::from_secs(1), "loom".into());
