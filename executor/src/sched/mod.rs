@@ -28,6 +28,8 @@ pub(crate) mod runq;
 pub(crate) mod worker;
 
 #[cfg(all(test, gosched_loom))]
+mod loom_handoff;
+#[cfg(all(test, gosched_loom))]
 mod loom_park;
 #[cfg(all(test, gosched_loom))]
 mod loom_runq;
@@ -243,6 +245,15 @@ impl Shared {
                 self.wakep();
             }
         }
+    }
+
+    /// The local branch of `schedule`, for the hand-off loom model.
+    #[cfg(all(test, gosched_loom))]
+    pub(crate) fn schedule_local_for_loom(&self, m: &worker::MContext, task: Notified) {
+        let ring = m.ring().expect("holds a P");
+        ring.put(task, true, &self.inject);
+        self.wakep();
+        m.after_local_push();
     }
 
     /// A fresh ring from the arena.

@@ -11,7 +11,9 @@
 //! Fields other than the run queue are counters written only by the
 //! owning M (plain load-then-store, no RMW) and read by anyone.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering::Acquire, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed};
+
+use crate::loom::AtomicPtr;
 
 use super::runq::RunQueue;
 
