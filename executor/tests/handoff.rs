@@ -78,6 +78,7 @@ fn block_in_place_off_the_runtime_just_runs_the_closure() {
 #[test]
 fn many_block_in_place_calls_with_busy_tasks_all_complete_exactly_once() {
     let rt = Runtime::builder().procs(2).build().unwrap();
+    let leaks = gosched_executor::leak::LeakGuard::new(rt.handle());
     let count = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let tickers: Vec<_> = (0..4)
@@ -111,6 +112,7 @@ fn many_block_in_place_calls_with_busy_tasks_all_complete_exactly_once() {
             t.await.unwrap();
         }
     });
+    leaks.check().unwrap();
     assert_eq!(sum, 199 * 200 / 2);
     assert_eq!(done.load(Ordering::Relaxed), 200);
     assert!(count.load(Ordering::Relaxed) > 0);

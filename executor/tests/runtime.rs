@@ -14,9 +14,11 @@ fn rt(procs: usize) -> Runtime {
 #[test]
 fn spawned_task_output_reaches_the_join_handle() {
     let rt = rt(2);
+    let leaks = gosched_executor::leak::LeakGuard::new(rt.handle());
     assert_eq!(rt.block_on(async { spawn(async { 5 }).await.unwrap() }), 5);
     let h = rt.spawn(async { String::from("out") });
     assert_eq!(rt.block_on(h).unwrap(), "out");
+    leaks.check().unwrap();
 }
 
 #[test]
@@ -161,6 +163,7 @@ fn futures_crate_code_runs_unchanged() {
     use futures::stream::{FuturesUnordered, StreamExt};
     use futures::task::SpawnExt;
     let rt = rt(2);
+    let leaks = gosched_executor::leak::LeakGuard::new(rt.handle());
     let handle = rt.handle().clone();
     let total = rt.block_on(async move {
         // futures::task::Spawn
@@ -195,6 +198,7 @@ fn futures_crate_code_runs_unchanged() {
         seven + sum + fsum + all.iter().sum::<u32>() + locked + sel
     });
     assert_eq!(total, 7 + 4950 + 45 + 10 + 1 + 1);
+    leaks.check().unwrap();
 }
 
 #[test]
