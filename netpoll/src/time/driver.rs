@@ -89,22 +89,27 @@ impl Timers {
     }
 
     /// Sets a timer for `deadline`.
+    ///
+    /// The clock is read only for a deadline within a tick of where the
+    /// wheel stands (a deadline that may already have passed: it completes
+    /// at once). A timeout of seconds, the common case, is filed without
+    /// reading the clock; its caller read it once to make the deadline.
     pub(crate) fn insert(&self, deadline: Instant, waker: &Waker) -> Inserted {
-        if deadline <= Instant::now() {
+        let mut st = lock(&self.state);
+        let tick = st.wheel.tick_for(deadline);
+        if tick <= st.wheel.elapsed() + 1 && deadline <= Instant::now() {
             return Inserted::Expired;
         }
-        let mut st = lock(&self.state);
         // After shutdown no waker is kept: the runtime is dropping its tasks.
         let waker = if self.shut_down.load(Ordering::Relaxed) {
             futures::task::noop_waker()
         } else {
             waker.clone()
         };
-        let Some(key) = st.wheel.insert(deadline, waker) else {
+        let Some((key, tick)) = st.wheel.insert_at(tick, deadline, waker) else {
             return Inserted::Expired;
         };
         self.len.store(st.wheel.len(), Ordering::Relaxed);
-        let tick = st.wheel.tick_for(deadline);
         let unpark = st.poller_tick.is_some_and(|p| tick < p);
         Inserted::Set { key, unpark }
     }
@@ -165,9 +170,14 @@ impl Timers {
             let tick = st.wheel.now_tick(now);
             st.wheel.advance(tick, buf);
         }
-        // Mostly sorted already (slots keep insertion order), so this is
-        // close to linear.
-        buf.sort_unstable_by_key(|f| (f.deadline, f.seq));
+        // Usually sorted already (slots keep insertion order, and a batch
+        // is mostly one slot): check in one pass before sorting.
+        if !buf
+            .windows(2)
+            .all(|w| (w[0].deadline, w[0].seq) <= (w[1].deadline, w[1].seq))
+        {
+            buf.sort_unstable_by_key(|f| (f.deadline, f.seq));
+        }
         for f in buf.drain(..) {
             f.waker.wake();
         }

@@ -160,17 +160,25 @@ impl Wheel {
         self.entries.len()
     }
 
+    /// The tick the wheel has advanced to.
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
     /// The tick of `deadline`, rounded up so a timer never fires early.
+    /// (u64 arithmetic: a u128 division here costs more than the rest of
+    /// an insert.)
     pub(crate) fn tick_for(&self, deadline: Instant) -> u64 {
         let d = deadline.saturating_duration_since(self.start);
-        let ms = d.as_nanos().div_ceil(1_000_000);
-        u64::try_from(ms).unwrap_or(u64::MAX)
+        let ms = d.as_secs().saturating_mul(1000);
+        ms.saturating_add(u64::from(d.subsec_nanos().div_ceil(1_000_000)))
     }
 
     /// The tick `now` is in, rounded down.
     pub(crate) fn now_tick(&self, now: Instant) -> u64 {
-        let ms = now.saturating_duration_since(self.start).as_millis();
-        u64::try_from(ms).unwrap_or(u64::MAX)
+        let d = now.saturating_duration_since(self.start);
+        let ms = d.as_secs().saturating_mul(1000);
+        ms.saturating_add(u64::from(d.subsec_millis()))
     }
 
     /// The instant tick `t` starts.
@@ -178,11 +186,21 @@ impl Wheel {
         self.start + Duration::from_millis(t)
     }
 
-    /// Sets a timer for `deadline` that wakes `waker`. Returns `None` when
-    /// the deadline's tick has already been passed (the caller treats the
-    /// timer as fired and allocates nothing).
-    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> Option<TimerKey> {
-        let when = self.tick_for(deadline);
+    /// Sets a timer for `deadline` that wakes `waker`; returns its key and
+    /// tick. Returns `None` when the deadline's tick has already been
+    /// passed (the caller treats the timer as fired and allocates nothing).
+    #[cfg(test)]
+    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> Option<(TimerKey, u64)> {
+        self.insert_at(self.tick_for(deadline), deadline, waker)
+    }
+
+    /// [`Wheel::insert`] with the tick already computed (`tick_for`).
+    pub(crate) fn insert_at(
+        &mut self,
+        when: u64,
+        deadline: Instant,
+        waker: Waker,
+    ) -> Option<(TimerKey, u64)> {
         if when <= self.elapsed {
             return None;
         }
@@ -220,7 +238,7 @@ impl Wheel {
         let generation = e.generation;
         self.link(index);
         self.len += 1;
-        Some(TimerKey { index, generation })
+        Some((TimerKey { index, generation }, when))
     }
 
     /// Whether the timer of `key` fired; if not, makes `waker` the one it
@@ -398,7 +416,7 @@ impl Wheel {
                 // time the level wraps.
                 deadline += level_range;
             }
-            if best.map_or(true, |(_, _, t)| deadline < t) {
+            if best.is_none_or(|(_, _, t)| deadline < t) {
                 best = Some((level, slot as usize, deadline));
             }
         }
@@ -429,6 +447,7 @@ mod tests {
             .map(|&t| {
                 w.insert(start + Duration::from_millis(t), noop_waker())
                     .unwrap()
+                    .0
             })
             .collect();
         let mut fired_at = Vec::new();
@@ -459,7 +478,8 @@ mod tests {
         for _ in 0..1000 {
             let k = w
                 .insert(start + Duration::from_secs(30), noop_waker())
-                .unwrap();
+                .unwrap()
+                .0;
             w.remove(k);
         }
         assert_eq!(w.len(), 0);
@@ -509,11 +529,13 @@ mod tests {
         let mut w = Wheel::new(start);
         let k = w
             .insert(start + Duration::from_millis(10), noop_waker())
-            .unwrap();
+            .unwrap()
+            .0;
         w.remove(k);
         let k2 = w
             .insert(start + Duration::from_millis(10), noop_waker())
-            .unwrap();
+            .unwrap()
+            .0;
         assert!(w.remove(k).is_none());
         assert!(w.poll(k, &noop_waker()));
         assert!(!w.poll(k2, &noop_waker()));
