@@ -20,8 +20,9 @@
 //!    not reached `epoll_wait` yet.
 //! 3. After the poll, the poller clears `poller_tick`
 //!    ([`Timers::poller_returned`]) and fires what is due
-//!    ([`Timers::fire`]): wakers are sorted by deadline (then by the order
-//!    the timers were set) and woken outside the lock.
+//!    ([`Timers::fire`]): wakers are sorted by deadline (a stable sort:
+//!    equal deadlines keep the wheel's order, which is the order they were
+//!    set in unless one of them was cascaded from a higher level) and woken outside the lock.
 //!
 //! Counts are kept in an atomic so `Driver::has_waiters` reads them without
 //! taking the lock.
@@ -96,7 +97,7 @@ impl Timers {
     /// reading the clock; its caller read it once to make the deadline.
     pub(crate) fn insert(&self, deadline: Instant, waker: &Waker) -> Inserted {
         let mut st = lock(&self.state);
-        let tick = st.wheel.tick_for(deadline);
+        let (tick, ns) = st.wheel.offset_of(deadline);
         if tick <= st.wheel.elapsed() + 1 && deadline <= Instant::now() {
             return Inserted::Expired;
         }
@@ -106,7 +107,7 @@ impl Timers {
         } else {
             waker.clone()
         };
-        let Some((key, tick)) = st.wheel.insert_at(tick, deadline, waker) else {
+        let Some((key, tick)) = st.wheel.insert_at(tick, ns, waker) else {
             return Inserted::Expired;
         };
         self.len.store(st.wheel.len(), Ordering::Relaxed);
@@ -172,11 +173,10 @@ impl Timers {
         }
         // Usually sorted already (slots keep insertion order, and a batch
         // is mostly one slot): check in one pass before sorting.
-        if !buf
-            .windows(2)
-            .all(|w| (w[0].deadline, w[0].seq) <= (w[1].deadline, w[1].seq))
-        {
-            buf.sort_unstable_by_key(|f| (f.deadline, f.seq));
+        // A stable sort: timers with equal deadlines keep the order the
+        // wheel produced them in.
+        if !buf.is_sorted_by_key(|f| f.deadline_ns) {
+            buf.sort_by_key(|f| f.deadline_ns);
         }
         for f in buf.drain(..) {
             f.waker.wake();

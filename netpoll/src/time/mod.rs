@@ -26,6 +26,8 @@
 //! it when a thread is parked in the reactor.
 
 pub(crate) mod driver;
+#[cfg(test)]
+mod heap_comparison;
 mod interval;
 pub(crate) mod sleep;
 mod timeout;
