@@ -1,29 +1,218 @@
 //! gosched: an async runtime for Rust whose scheduler is built the way
 //! Go's runtime is: G/M/P, a per-P run queue with `runnext`, half-steal
 //! work stealing, a global queue with a fairness tick, spinning threads,
-//! and a coop budget in every leaf future.
+//! a netpoller an idle thread blocks in, and a coop budget in every leaf
+//! future.
 //!
 //! ```
 //! let v = gosched::run(async {
-//!     let h = gosched::spawn(async { 21 * 2 });
-//!     h.await.unwrap()
+//!     let (tx, rx) = gosched::sync::chan::bounded(0);
+//!     gosched::spawn(async move { tx.send(42).await.unwrap() });
+//!     gosched::time::sleep(std::time::Duration::from_millis(1)).await;
+//!     rx.recv().await
 //! });
-//! assert_eq!(v, 42);
+//! assert_eq!(v, Some(42));
 //! ```
+//!
+//! The pieces live in three crates, re-exported here: `gosched-executor`
+//! (tasks, scheduler, blocking pool), `gosched-netpoll` ([`net`], [`time`])
+//! and `gosched-sync` ([`sync`]). Every runtime this crate builds has the
+//! netpoller as its driver, so sockets and timers work in every task.
 
-pub use gosched_executor::{
-    block_on, coop, run, spawn, spawn_blocking, yield_now, Builder, EnterGuard, Handle, JoinError,
-    JoinHandle, Runtime, YieldNow,
-};
+use std::future::Future;
+use std::io;
+use std::sync::{Arc, Once};
 
-/// Runtime introspection: task counts, dumps, metrics (Go's `runtime`).
+pub use gosched_executor::{coop, yield_now, EnterGuard, Handle, JoinError, JoinHandle, YieldNow};
+
+/// Go-semantics channels, `select!`, locks, WaitGroup, Context (the
+/// `gosched-sync` crate).
+pub mod sync {
+    pub use gosched_sync::*;
+}
+
+/// Go's `select` over channel operations (see [`sync::chan`]).
+pub use gosched_sync::select;
+
+/// TCP, UDP and Unix sockets on the netpoller (the `gosched-netpoll`
+/// crate's `net`).
+pub mod net {
+    pub use gosched_netpoll::net::*;
+}
+
+/// Timers: `sleep`, `timeout`, `interval` (the `gosched-netpoll` crate's
+/// `time`).
+pub mod time {
+    pub use gosched_netpoll::time::*;
+}
+
+/// Runtime introspection: task counts, dumps, metrics, leak checks (Go's
+/// `runtime` package).
 pub mod runtime {
+    pub use gosched_executor::dump::{GroupedDump, TaskGroup};
+    pub use gosched_executor::leak::{LeakGuard, LeakReport};
     pub use gosched_executor::metrics::{Metrics, ProcMetrics};
     pub use gosched_executor::task::{TaskInfo, TaskState, WaitReason};
-    pub use gosched_executor::{dump, num_tasks, PROCS_ENV};
+    pub use gosched_executor::{dump, dump_grouped, num_tasks, DEBUG_ENV, PROCS_ENV};
 }
 
 /// Task-level items for leaf futures: wait reasons.
 pub mod task {
     pub use gosched_executor::task::{set_wait_reason, TaskInfo, TaskState, WaitReason};
+}
+
+/// Makes the netpoller the default driver of every runtime the executor
+/// builds (including the global one behind `spawn`). Idempotent.
+fn install_netpoll() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        gosched_executor::set_default_driver(|| {
+            let reactor = gosched_netpoll::Reactor::new()?;
+            Ok(Arc::new(reactor) as Arc<dyn gosched_executor::Driver>)
+        })
+    });
+}
+
+/// Builds a [`Runtime`]: the executor's builder with the netpoller as the
+/// driver.
+///
+/// ```
+/// let rt = gosched::Runtime::builder().procs(2).thread_name("svc").build().unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Debug, Default)]
+pub struct Builder {
+    inner: gosched_executor::Builder,
+}
+
+impl Builder {
+    /// Number of Ps (Go's GOMAXPROCS). Default: `GOSCHED_PROCS`, else the
+    /// number of available CPUs.
+    pub fn procs(self, n: usize) -> Self {
+        Builder {
+            inner: self.inner.procs(n),
+        }
+    }
+
+    /// Name of the worker threads.
+    pub fn thread_name(self, name: impl Into<String>) -> Self {
+        Builder {
+            inner: self.inner.thread_name(name),
+        }
+    }
+
+    /// Stack size of worker threads.
+    pub fn stack_size(self, bytes: usize) -> Self {
+        Builder {
+            inner: self.inner.stack_size(bytes),
+        }
+    }
+
+    /// Maximum number of `spawn_blocking` threads (default 512).
+    pub fn max_blocking_threads(self, n: usize) -> Self {
+        Builder {
+            inner: self.inner.max_blocking_threads(n),
+        }
+    }
+
+    /// How long an idle blocking thread waits before it exits (default 10 s).
+    pub fn blocking_keep_alive(self, d: std::time::Duration) -> Self {
+        Builder {
+            inner: self.inner.blocking_keep_alive(d),
+        }
+    }
+
+    /// Starts the runtime, with a fresh netpoller as its driver.
+    ///
+    /// Fails with `InvalidInput` for zero Ps or a bad `GOSCHED_PROCS`, and
+    /// with the OS error when the poller or a thread cannot be made.
+    pub fn build(self) -> io::Result<Runtime> {
+        install_netpoll();
+        self.inner.build().map(|inner| Runtime { inner })
+    }
+}
+
+/// A running gosched runtime: Ps, worker threads, the netpoller, the
+/// blocking pool. Dropping it cancels every task and joins its threads.
+#[derive(Debug)]
+pub struct Runtime {
+    inner: gosched_executor::Runtime,
+}
+
+impl Runtime {
+    /// A builder with default settings.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// A runtime with default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// A handle that can spawn onto this runtime from anywhere.
+    pub fn handle(&self) -> &Handle {
+        self.inner.handle()
+    }
+
+    /// Spawns a task onto this runtime.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Runs `future` on this thread until it completes, with this runtime
+    /// current. Panics when called from inside a runtime worker.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.inner.block_on(future)
+    }
+}
+
+/// Starts a runtime with default settings, runs `future` on this thread
+/// until it completes, and shuts the runtime down.
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    install_netpoll();
+    gosched_executor::run(future)
+}
+
+/// Spawns a task (Go's `go` statement): onto the current runtime, or onto
+/// a global one started on first use.
+///
+/// ```
+/// let h = gosched::spawn(async { "hi" });
+/// assert_eq!(gosched::block_on(h).unwrap(), "hi");
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    install_netpoll();
+    gosched_executor::spawn(future)
+}
+
+/// Runs `f` on the blocking pool of the current (or global) runtime.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    install_netpoll();
+    gosched_executor::spawn_blocking(f)
+}
+
+/// Runs `future` to completion on this thread with the global runtime
+/// current.
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    install_netpoll();
+    gosched_executor::block_on(future)
 }

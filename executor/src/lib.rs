@@ -25,18 +25,22 @@ mod blocking;
 mod context;
 pub mod coop;
 pub mod driver;
+pub mod dump;
+pub mod leak;
 mod loom;
 pub mod metrics;
 mod runtime;
 mod sched;
 mod spawn_trait;
+mod sysmon;
 pub mod task;
 mod yield_now;
 
 pub use driver::Driver;
 pub use runtime::{
-    block_on, dump, num_tasks, run, set_default_driver, spawn, spawn_blocking, Builder,
-    DriverFactory, EnterGuard, Handle, Runtime, PROCS_ENV,
+    block_on, dump, dump_grouped, num_tasks, run, set_default_driver, spawn, spawn_blocking,
+    Builder, DriverFactory, EnterGuard, Handle, Runtime, PROCS_ENV,
 };
+pub use sysmon::DEBUG_ENV;
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};

@@ -350,6 +350,19 @@ impl Handle {
         self.shared.registry.snapshot()
     }
 
+    /// Live tasks grouped by spawn site, state and wait reason (Go's
+    /// `debug=1` goroutine profile).
+    pub fn dump_grouped(&self) -> crate::dump::GroupedDump {
+        crate::dump::GroupedDump::from_tasks(self.dump())
+    }
+
+    /// Go's SCHED line for this runtime now (what
+    /// `GOSCHED_DEBUG=schedtrace=N` prints), with per-P and per-M lines
+    /// when `detail` is set.
+    pub fn schedtrace(&self, detail: bool) -> String {
+        crate::sysmon::schedtrace(&self.shared, std::time::Duration::ZERO, detail)
+    }
+
     /// Scheduler counters.
     pub fn metrics(&self) -> crate::metrics::Metrics {
         crate::metrics::Metrics::read(&self.shared)
@@ -447,11 +460,16 @@ where
 {
     let loc = std::panic::Location::caller();
     let mut future = Some(future);
-    let local = CURRENT.with(|c| {
-        c.borrow()
-            .as_ref()
-            .map(|h| h.spawn_at(future.take().expect("taken once"), loc))
-    });
+    // try_with: a spawn from a destructor during thread exit finds no
+    // thread-locals and goes to the global runtime instead of panicking.
+    let local = CURRENT
+        .try_with(|c| {
+            c.borrow()
+                .as_ref()
+                .map(|h| h.spawn_at(future.take().expect("taken once"), loc))
+        })
+        .ok()
+        .flatten();
     match local {
         Some(join) => join,
         None => global()
@@ -509,4 +527,12 @@ pub fn num_tasks() -> usize {
 /// Every live task of the current runtime (empty when there is none).
 pub fn dump() -> Vec<TaskInfo> {
     Handle::try_current().map(|h| h.dump()).unwrap_or_default()
+}
+
+/// Live tasks of the current runtime grouped by spawn site, state and
+/// wait reason (empty when there is no runtime).
+pub fn dump_grouped() -> crate::dump::GroupedDump {
+    Handle::try_current()
+        .map(|h| h.dump_grouped())
+        .unwrap_or_default()
 }

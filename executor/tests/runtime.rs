@@ -369,3 +369,136 @@ fn a_task_looping_on_ready_leaves_is_made_to_yield_by_the_budget() {
         .sum();
     assert!(forced >= 1, "the budget never forced a yield");
 }
+
+#[test]
+fn dump_grouped_counts_tasks_by_site_state_and_reason() {
+    let rt = rt(1);
+    let h = rt.handle().clone();
+    let mut keep = Vec::new();
+    for _ in 0..5 {
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        keep.push(tx);
+        drop(rt.spawn(async move {
+            // A JoinHandle wait sets the `join` wait reason.
+            let _ = spawn(async move {
+                let _ = rx.await;
+            })
+            .await;
+        }));
+    }
+    // 5 parents waiting on join, 5 children waiting with no reason.
+    let wait_until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let g = h.dump_grouped();
+        if g.total == 10
+            && g.groups
+                .iter()
+                .all(|g| g.state == gosched_executor::task::TaskState::Waiting)
+        {
+            assert_eq!(g.groups.len(), 2);
+            assert!(g.groups.iter().all(|g| g.count == 5));
+            assert!(g
+                .groups
+                .iter()
+                .any(|g| g.wait_reason == gosched_executor::task::WaitReason::Join));
+            let text = g.to_string();
+            assert!(text.starts_with("tasks: total 10"), "{text}");
+            assert!(text.contains("[waiting, join]"), "{text}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < wait_until,
+            "tasks never parked: {}",
+            h.dump_grouped()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    drop(keep);
+}
+
+#[test]
+fn leak_guard_names_a_leaked_task_and_passes_when_tasks_finish() {
+    let rt = rt(1);
+    let guard = gosched_executor::leak::LeakGuard::new(rt.handle());
+    let done = rt.spawn(async { 1 });
+    assert_eq!(rt.block_on(done).unwrap(), 1);
+    guard.check().expect("a finished task is no leak");
+
+    let guard =
+        gosched_executor::leak::LeakGuard::new(rt.handle()).grace(Duration::from_millis(20));
+    let (_tx, rx) = futures::channel::oneshot::channel::<()>();
+    let leaked = rt.spawn(async move {
+        let _ = rx.await;
+    });
+    let report = guard.check().unwrap_err();
+    assert_eq!(report.leaked.len(), 1);
+    assert_eq!(report.leaked[0].id, leaked.id());
+    assert!(report.to_string().contains("tests/runtime.rs"), "{report}");
+}
+
+#[test]
+fn schedtrace_prints_go_s_sched_line() {
+    let rt = rt(2);
+    let line = rt.handle().schedtrace(true);
+    let first = line.lines().next().unwrap();
+    assert!(
+        first.starts_with("SCHED 0ms: gomaxprocs=2 idleprocs="),
+        "{first}"
+    );
+    for field in ["threads=", "spinningthreads=", "idlethreads=", "runqueue="] {
+        assert!(first.contains(field), "{first}");
+    }
+    assert!(first.ends_with(']'), "{first}");
+    assert!(line.contains("  P0: status="), "{line}");
+    assert!(line.contains("  M1: p="), "{line}");
+}
+
+#[test]
+fn gosched_debug_schedtrace_prints_from_a_child_process() {
+    // The runtime reads GOSCHED_DEBUG at build time; run this test binary
+    // again as a child with it set, and look at what it printed.
+    if std::env::var("GOSCHED_SCHEDTRACE_CHILD").is_ok() {
+        let rt = rt(2);
+        std::thread::sleep(Duration::from_millis(120));
+        drop(rt);
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "gosched_debug_schedtrace_prints_from_a_child_process",
+            "--nocapture",
+        ])
+        .env("GOSCHED_SCHEDTRACE_CHILD", "1")
+        .env("GOSCHED_DEBUG", "schedtrace=20")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success());
+    assert!(
+        err.lines().filter(|l| l.starts_with("SCHED ")).count() >= 2,
+        "{err}"
+    );
+
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "gosched_debug_schedtrace_prints_from_a_child_process",
+            "--nocapture",
+        ])
+        .env("GOSCHED_SCHEDTRACE_CHILD", "1")
+        .env("GOSCHED_DEBUG", "schedtrace=oops")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "a bad GOSCHED_DEBUG must not stop the program"
+    );
+    assert_eq!(
+        err.matches("gosched: ignoring GOSCHED_DEBUG").count(),
+        1,
+        "{err}"
+    );
+}

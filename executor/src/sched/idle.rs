@@ -57,6 +57,9 @@ pub(crate) struct MPark {
     /// Blocked in the driver rather than the thread parker.
     pub(crate) in_driver: AtomicBool,
     pub(crate) thread: Mutex<Option<thread::Thread>>,
+    /// The P this M holds (`usize::MAX`: none). Written by the M when it
+    /// acquires or releases a P; read by schedtrace.
+    pub(crate) cur_p: std::sync::atomic::AtomicUsize,
 }
 
 impl MPark {
@@ -65,6 +68,7 @@ impl MPark {
             slot: Mutex::new(None),
             in_driver: AtomicBool::new(false),
             thread: Mutex::new(None),
+            cur_p: std::sync::atomic::AtomicUsize::new(usize::MAX),
         })
     }
 

@@ -63,6 +63,10 @@ pub(crate) struct Shared {
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Ms alive (Go's `mcount`).
     pub(crate) nthreads: AtomicUsize,
+    /// Every M's parker, for schedtrace.
+    ms: Mutex<Vec<Arc<MPark>>>,
+    /// The monitor thread, when one runs.
+    sysmon: Mutex<Option<(Arc<crate::sysmon::SysmonStop>, std::thread::JoinHandle<()>)>>,
 }
 
 impl Shared {
@@ -76,6 +80,13 @@ impl Shared {
         let (shared, ms) = Shared::new(procs, driver, config, blocking);
         for (i, m) in ms.into_iter().enumerate() {
             if let Err(e) = shared.spawn_m(m, i as u64) {
+                shared.shutdown();
+                return Err(e);
+            }
+        }
+        match crate::sysmon::start(&shared, crate::sysmon::DebugSettings::from_env()) {
+            Ok(monitor) => *lock(&shared.sysmon) = monitor,
+            Err(e) => {
                 shared.shutdown();
                 return Err(e);
             }
@@ -106,6 +117,8 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             nthreads: AtomicUsize::new(0),
+            ms: Mutex::new(ms.clone()),
+            sysmon: Mutex::new(None),
         });
         (shared, ms)
     }
@@ -151,6 +164,11 @@ impl Shared {
                 Err(e)
             }
         }
+    }
+
+    /// Every M's parker (for schedtrace).
+    pub(crate) fn all_ms(&self) -> Vec<Arc<MPark>> {
+        lock(&self.ms).clone()
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
@@ -273,6 +291,12 @@ impl Shared {
         }
         if let Some(d) = &self.driver {
             d.unpark();
+        }
+        if let Some((stop, h)) = lock(&self.sysmon).take() {
+            stop.stop();
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
+            }
         }
         let me = std::thread::current().id();
         loop {

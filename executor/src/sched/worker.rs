@@ -10,8 +10,8 @@
 //!
 //! # Finding work (`find_runnable`), in order
 //!
-//! 1. Every 61st tick: the global queue first, so it cannot starve
-//!    (Go: `schedtick % 61 == 0`), and a non-blocking netpoll.
+//! 1. Every 61st tick: a batch from the global queue first, so it cannot
+//!    starve (Go: `schedtick % 61 == 0`), and a non-blocking netpoll.
 //! 2. The local `runnext`, then the local ring. A task taken from
 //!    `runnext` inherits the time slice (the tick does not advance); after
 //!    [`RUNNEXT_STREAK_MAX`] such picks in a row the ring goes first.
@@ -103,6 +103,7 @@ impl Worker {
         }
         if let Some(p) = self.p.take() {
             ctx.p.set(None);
+            self.park.cur_p.store(usize::MAX, Relaxed);
             self.shared.procs[p.index()].running.store(false, Relaxed);
             let mut lists = lock(&self.shared.idle.lists);
             self.shared.idle.pidleput(&mut lists, p);
@@ -111,6 +112,7 @@ impl Worker {
 
     fn acquire(&mut self, ctx: &MContext, p: PToken, spinning: bool) {
         self.shared.procs[p.index()].running.store(true, Relaxed);
+        self.park.cur_p.store(p.index(), Relaxed);
         ctx.p.set(Some(p.index()));
         self.p = Some(p);
         self.spinning = spinning;
@@ -165,7 +167,11 @@ impl Worker {
             let tick = shared.procs[pi].schedtick.load(Relaxed);
             // 1. Fairness: the global queue, and the poller, now and then.
             if tick % 61 == 0 && self.runnext_streak == 0 {
-                if let Some(t) = self.globrunqget(1) {
+                // A batch, not Go's single task: with a local ring that
+                // never empties (tasks yielding in a loop), one task per
+                // 61 ticks starves remote spawns; the batch joins the
+                // ring's tail and takes turns with the local tasks.
+                if let Some(t) = self.globrunqget() {
                     return Some((t, false));
                 }
                 shared.poll_driver_nonblocking();
@@ -184,7 +190,7 @@ impl Worker {
             }
             self.runnext_streak = 0;
             // 3. Global queue.
-            if let Some(t) = self.globrunqget(0) {
+            if let Some(t) = self.globrunqget() {
                 return Some((t, false));
             }
             // 4. Netpoll, without blocking.
@@ -214,12 +220,13 @@ impl Worker {
                 if !shared.inject.is_empty() {
                     drop(lists);
                     self.p = Some(p);
-                    if let Some(t) = self.globrunqget(0) {
+                    if let Some(t) = self.globrunqget() {
                         return Some((t, false));
                     }
                     continue;
                 }
                 ctx.p.set(None);
+                self.park.cur_p.store(usize::MAX, Relaxed);
                 shared.procs[pi].running.store(false, Relaxed);
                 bump(&shared.procs[pi].metrics.parks, 1);
                 shared.idle.pidleput(&mut lists, p);
@@ -270,22 +277,24 @@ impl Worker {
         }
     }
 
-    /// Go's `globrunqget`: takes a fair share of the global queue (at most
-    /// `max` when non-zero, at most half a ring), runs the first, and puts
-    /// the rest on the local ring.
-    fn globrunqget(&mut self, max: usize) -> Option<Notified> {
+    /// Go's `globrunqget`: takes a fair share of the global queue (its
+    /// length over the number of Ps, at most half the ring's free room),
+    /// runs the first, and puts the rest on the local ring.
+    fn globrunqget(&mut self) -> Option<Notified> {
         let shared = &self.shared;
         let len = shared.inject.len();
         if len == 0 {
             return None;
         }
         let mut n = (len / shared.procs.len() + 1).min(len);
-        if max > 0 {
-            n = n.min(max);
-        }
-        n = n.min(super::runq::RUNQ_SIZE / 2);
-        let first = shared.inject.pop()?;
         let p = self.p();
+        // Never more than half the ring's free room, so the batch does not
+        // overflow straight back to the global queue.
+        n = n
+            .min(super::runq::RUNQ_SIZE / 2)
+            .min(super::runq::RUNQ_SIZE.saturating_sub(p.runq.len()) / 2)
+            .max(1);
+        let first = shared.inject.pop()?;
         bump(&p.metrics.global_pulls, 1);
         for _ in 1..n {
             match shared.inject.pop() {

@@ -1,0 +1,91 @@
+//! Goroutine dumps: every live task, one line each, or grouped the way
+//! Go's `pprof goroutine?debug=1` groups identical stacks.
+//!
+//! A task has no stack to print; what identifies it is its spawn site,
+//! its state (runnable, running, waiting) and its wait reason. The grouped
+//! form counts tasks that agree on all three, most common first, which is
+//! usually enough to spot a leak: ten thousand tasks waiting on
+//! "chan receive" at one spawn site.
+
+use std::fmt;
+
+use crate::task::{TaskInfo, TaskState, WaitReason};
+
+/// Tasks sharing a spawn site, state and wait reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskGroup {
+    /// How many tasks are in the group.
+    pub count: usize,
+    /// Where they were spawned.
+    pub location: &'static std::panic::Location<'static>,
+    /// Their state.
+    pub state: TaskState,
+    /// Their wait reason.
+    pub wait_reason: WaitReason,
+}
+
+/// A grouped dump (see the module docs); `Display` prints it like Go.
+#[derive(Clone, Debug, Default)]
+pub struct GroupedDump {
+    /// Total live tasks.
+    pub total: usize,
+    /// The groups, largest first.
+    pub groups: Vec<TaskGroup>,
+}
+
+impl GroupedDump {
+    pub(crate) fn from_tasks(tasks: Vec<TaskInfo>) -> GroupedDump {
+        let total = tasks.len();
+        let mut map: std::collections::HashMap<
+            (String, u32, u32, TaskState, WaitReason),
+            TaskGroup,
+        > = std::collections::HashMap::new();
+        for t in tasks {
+            let key = (
+                t.location.file().to_string(),
+                t.location.line(),
+                t.location.column(),
+                t.state,
+                t.wait_reason,
+            );
+            map.entry(key)
+                .or_insert(TaskGroup {
+                    count: 0,
+                    location: t.location,
+                    state: t.state,
+                    wait_reason: t.wait_reason,
+                })
+                .count += 1;
+        }
+        let mut groups: Vec<TaskGroup> = map.into_values().collect();
+        groups.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.location.file().cmp(b.location.file()))
+                .then_with(|| a.location.line().cmp(&b.location.line()))
+        });
+        GroupedDump { total, groups }
+    }
+}
+
+impl fmt::Display for GroupedDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "tasks: total {}", self.total)?;
+        for g in &self.groups {
+            let what = match g.state {
+                TaskState::Waiting => format!("waiting, {}", g.wait_reason),
+                s => s.to_string(),
+            };
+            writeln!(
+                f,
+                "{} @ {}:{}:{} [{}]",
+                g.count,
+                g.location.file(),
+                g.location.line(),
+                g.location.column(),
+                what
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! A goroutine-leak checker for tests, like Go's goleak.
+//!
+//! [`LeakGuard::new`] remembers which tasks of a runtime are alive; when
+//! the guard is checked (or dropped), every task spawned since that is
+//! still alive is a leak: a task parked on a channel nobody sends to, a
+//! loop nobody stops. Tasks that are merely finishing get a grace period
+//! (default 1 s) to complete before they count.
+//!
+//! ```
+//! let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+//! let guard = gosched_executor::leak::LeakGuard::new(rt.handle());
+//! let leaked = rt.spawn(std::future::pending::<()>());
+//! let report = guard.check().unwrap_err();
+//! assert_eq!(report.leaked.len(), 1);
+//! assert!(report.to_string().contains("leak.rs"));
+//! # drop(leaked);
+//! ```
+
+use std::collections::HashSet;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::task::TaskInfo;
+use crate::Handle;
+
+/// Checks that no task spawned during its life outlives it.
+#[derive(Debug)]
+pub struct LeakGuard {
+    handle: Handle,
+    before: HashSet<u64>,
+    grace: Duration,
+    checked: bool,
+}
+
+/// The tasks a [`LeakGuard`] found still alive.
+#[derive(Debug, Clone)]
+pub struct LeakReport {
+    /// Each leaked task: id, state, wait reason and spawn site.
+    pub leaked: Vec<TaskInfo>,
+}
+
+impl fmt::Display for LeakReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "found {} leaked task(s):", self.leaked.len())?;
+        for t in &self.leaked {
+            writeln!(
+                f,
+                "  task {} [{}, {}] spawned at {}:{}",
+                t.id,
+                t.state,
+                t.wait_reason,
+                t.location.file(),
+                t.location.line()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LeakReport {}
+
+impl LeakGuard {
+    /// Starts watching `handle`'s runtime.
+    pub fn new(handle: &Handle) -> LeakGuard {
+        let before = handle.dump().into_iter().map(|t| t.id).collect();
+        LeakGuard {
+            handle: handle.clone(),
+            before,
+            grace: Duration::from_secs(1),
+            checked: false,
+        }
+    }
+
+    /// How long `check` waits for finishing tasks before it reports them.
+    pub fn grace(mut self, grace: Duration) -> LeakGuard {
+        self.grace = grace;
+        self
+    }
+
+    fn leaked(&self) -> Vec<TaskInfo> {
+        let mut v: Vec<TaskInfo> = self
+            .handle
+            .dump()
+            .into_iter()
+            .filter(|t| !self.before.contains(&t.id))
+            .collect();
+        v.sort_by_key(|t| t.id);
+        v
+    }
+
+    /// Waits up to the grace period for tasks spawned since `new` to
+    /// finish; returns the ones still alive.
+    pub fn check(mut self) -> Result<(), LeakReport> {
+        self.checked = true;
+        self.check_inner()
+    }
+
+    fn check_inner(&self) -> Result<(), LeakReport> {
+        let deadline = Instant::now() + self.grace;
+        loop {
+            let leaked = self.leaked();
+            if leaked.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(LeakReport { leaked });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for LeakGuard {
+    /// Panics (unless already panicking) when tasks leaked, naming them.
+    fn drop(&mut self) {
+        if self.checked || std::thread::panicking() {
+            return;
+        }
+        if let Err(report) = self.check_inner() {
+            panic!("{report}");
+        }
+    }
+}

@@ -1,0 +1,553 @@
+//! `select!`: wait on several channel operations, complete exactly one.
+//!
+//! # Problem
+//!
+//! Go's `select` has three rules that `futures::select!` does not give:
+//! 1. when several arms are ready, one is chosen *uniformly at random*;
+//! 2. `default` runs when no arm is ready;
+//! 3. an arm that was not chosen *has not happened*: no value was taken
+//!    from its channel and none was sent. On a rendezvous channel that means
+//!    a parked select must be completable by a counterpart *without* any
+//!    other arm completing at the same time.
+//!
+//! Racing ordinary futures breaks rule 3: two receive futures can both be
+//! handed a value before the select notices the first one.
+//!
+//! # Design (Go's `selectgo` with a shared `sudog` flag)
+//!
+//! Each arm is a channel operation that implements [`SelectOp`]: it can be
+//! *tried* without parking, *registered* as a parked waiter owned by a
+//! [`SelectCore`], *finished* once the core says it was chosen, and
+//! *unregistered*. The core's state word is the arbiter: a counterpart
+//! completes a select's waiter only after claiming the core (see
+//! `state.rs`, "Pairing"), so at most one arm ever completes.
+//!
+//! The [`Select`] future, step by step:
+//! 1. Shuffle the arm indices (Fisher-Yates with a per-thread generator).
+//! 2. Pass 1: try each arm in that order; the first ready one wins. As the
+//!    order is a uniform permutation, every ready arm is equally likely to
+//!    be first (rule 1). Nothing is registered yet, so no claim is needed.
+//! 3. None ready: with a `default`, return "none" (rule 2).
+//! 4. Pass 2: create the core and register the arms in the same order.
+//!    Registering re-checks readiness under the channel lock; an arm that
+//!    can complete now claims its own core first. If the core was already
+//!    claimed by a counterpart on an earlier arm, registration stops.
+//! 5. Park (`WaitReason::Select`). When polled again, read the core: once it
+//!    names an arm, unregister every other arm, finish the chosen one.
+//!
+//! Dropping the select at any point is safe: each arm's future removes its
+//! own waiter on drop, and a receive arm that was already handed a value
+//! gives it back to the channel.
+//!
+//! # Invariants
+//!
+//! - The core moves `WAITING -> BUSY -> {WAITING | arm}` and an arm index is
+//!   final. Only `BUSY` holders write it.
+//! - The select future returns the index of the one arm that completed, or
+//!   `None` for `default`; every other arm's waiter is gone by then.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use gosched_executor::coop;
+use gosched_executor::task::{set_wait_reason, WaitReason};
+
+use crate::loom::atomic::{AtomicUsize, Ordering};
+use crate::loom::{lock, spin, Arc, Mutex};
+
+/// Largest number of arms one `select!` may have.
+pub const MAX_ARMS: usize = 64;
+
+const WAITING: usize = usize::MAX;
+const BUSY: usize = usize::MAX - 1;
+
+/// State shared by all the waiters one parked `select!` registered: which
+/// arm was chosen, and whom to wake.
+#[doc(hidden)]
+pub struct SelectCore {
+    /// `WAITING`, `BUSY` (a claimer holds it), or the chosen arm's index.
+    state: AtomicUsize,
+    /// The select's task; replaced by the select future on each poll.
+    waker: Mutex<Option<Waker>>,
+}
+
+impl std::fmt::Debug for SelectCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SelectCore")
+            .field("state", &self.state.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl SelectCore {
+    fn new(waker: Waker) -> Self {
+        SelectCore {
+            state: AtomicUsize::new(WAITING),
+            waker: Mutex::new(Some(waker)),
+        }
+    }
+
+    /// Takes the claim lock: `WAITING -> BUSY`, spinning while another
+    /// claimer holds it. False if an arm was already chosen.
+    pub(crate) fn try_lock(&self) -> bool {
+        loop {
+            // Acquire pairs with the Release in `revert`/`commit` of the
+            // previous holder.
+            match self.state.compare_exchange_weak(
+                WAITING,
+                BUSY,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(BUSY) | Err(WAITING) => spin(),
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Releases the claim lock without choosing an arm.
+    pub(crate) fn revert(&self) {
+        debug_assert_eq!(self.state.load(Ordering::Relaxed), BUSY);
+        // Release pairs with the Acquire in the next `try_lock`.
+        self.state.store(WAITING, Ordering::Release);
+    }
+
+    /// Chooses `case`; the caller holds the claim lock.
+    pub(crate) fn commit(&self, case: usize) {
+        debug_assert_eq!(self.state.load(Ordering::Relaxed), BUSY);
+        // Release pairs with the Acquire load in `selected` (the select
+        // future) and in `try_lock` (other claimers, who then give up).
+        self.state.store(case, Ordering::Release);
+    }
+
+    /// `try_lock` then `commit`.
+    pub(crate) fn claim(&self, case: usize) -> bool {
+        if self.try_lock() {
+            self.commit(case);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The chosen arm, if any (`BUSY` reads as not yet chosen).
+    fn selected(&self) -> Option<usize> {
+        // Acquire pairs with the Release in `commit`.
+        match self.state.load(Ordering::Acquire) {
+            WAITING | BUSY => None,
+            case => Some(case),
+        }
+    }
+
+    /// Wakes the select's task (called after an arm was committed).
+    pub(crate) fn wake(&self) {
+        let w = lock(&self.waker).take();
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
+
+    fn set_waker(&self, new: &Waker) {
+        let mut slot = lock(&self.waker);
+        crate::waitlist::update_waker(&mut slot, new);
+    }
+}
+
+/// Result of registering a select arm (internal to [`select!`](crate::select)).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Registered<O> {
+    /// Parked under this waiter key.
+    Waiting(usize),
+    /// Completed at once (the arm claimed its own select).
+    Done(O),
+    /// The select was already committed to another arm.
+    Lost,
+}
+
+/// An operation usable as a `select!` arm (channel send and receive futures).
+///
+/// Implementation detail of [`select!`](crate::select); not meant to be
+/// called directly.
+#[doc(hidden)]
+pub trait SelectOp {
+    /// What the arm's pattern binds.
+    type Output;
+    /// Completes the operation if it is ready now; otherwise does nothing.
+    fn try_select(&mut self) -> Option<Self::Output>;
+    /// Parks the operation as arm `case` of `core`, or completes it now.
+    fn register_select(&mut self, core: &Arc<SelectCore>, case: usize) -> Registered<Self::Output>;
+    /// Takes the result of the registered operation that `core` chose.
+    fn finish_select(&mut self) -> Self::Output;
+    /// Removes the registered operation, which was not chosen.
+    fn unregister_select(&mut self);
+}
+
+/// What [`Select`] asks of one arm.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Action<'a> {
+    /// Pass 1: complete if ready.
+    Try,
+    /// Pass 2: register as arm `.1` of core `.0`.
+    Register(&'a Arc<SelectCore>, usize),
+    /// This arm was chosen: fetch its output.
+    Finish,
+    /// This arm was not chosen: remove its waiter.
+    Unregister,
+}
+
+/// An arm's answer to an [`Action`].
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// The arm completed; its output is stored.
+    Ready,
+    /// Not ready (pass 1), or registered (pass 2), or done (other actions).
+    NotReady,
+    /// Registration found the core already claimed by another arm.
+    Lost,
+}
+
+/// One `select!` arm: the operation plus room for its output.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct SelectArm<O: SelectOp> {
+    op: O,
+    out: Option<O::Output>,
+    registered: bool,
+}
+
+impl<O: SelectOp> SelectArm<O> {
+    /// Wraps an operation.
+    pub fn new(op: O) -> Self {
+        SelectArm {
+            op,
+            out: None,
+            registered: false,
+        }
+    }
+
+    /// Performs one action for [`Select`].
+    pub fn act(&mut self, action: Action<'_>) -> Reply {
+        match action {
+            Action::Try => match self.op.try_select() {
+                Some(o) => {
+                    self.out = Some(o);
+                    Reply::Ready
+                }
+                None => Reply::NotReady,
+            },
+            Action::Register(core, case) => match self.op.register_select(core, case) {
+                Registered::Waiting(_) => {
+                    self.registered = true;
+                    Reply::NotReady
+                }
+                Registered::Done(o) => {
+                    self.out = Some(o);
+                    Reply::Ready
+                }
+                Registered::Lost => Reply::Lost,
+            },
+            Action::Finish => {
+                debug_assert!(self.registered);
+                self.registered = false;
+                self.out = Some(self.op.finish_select());
+                Reply::Ready
+            }
+            Action::Unregister => {
+                if self.registered {
+                    self.registered = false;
+                    self.op.unregister_select();
+                }
+                Reply::NotReady
+            }
+        }
+    }
+
+    /// The output of the chosen arm.
+    pub fn take_output(&mut self) -> O::Output {
+        self.out.take().expect("select arm chosen without output")
+    }
+}
+
+/// The future behind [`select!`](crate::select): returns the index of the
+/// completed arm, or `None` when the `default` arm should run.
+#[doc(hidden)]
+#[must_use = "futures do nothing unless polled"]
+pub struct Select<'a, F> {
+    dispatch: &'a mut F,
+    n: usize,
+    has_default: bool,
+    order: [u8; MAX_ARMS],
+    core: Option<Arc<SelectCore>>,
+}
+
+impl<F> std::fmt::Debug for Select<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Select").field("n", &self.n).finish()
+    }
+}
+
+impl<'a, F> Select<'a, F>
+where
+    F: FnMut(usize, Action<'_>) -> Reply,
+{
+    /// A select over `n` arms reached through `dispatch(arm, action)`.
+    pub fn new(n: usize, has_default: bool, dispatch: &'a mut F) -> Self {
+        assert!(n <= MAX_ARMS, "select! supports at most {MAX_ARMS} arms");
+        Select {
+            dispatch,
+            n,
+            has_default,
+            order: [0; MAX_ARMS],
+            core: None,
+        }
+    }
+
+    fn shuffle(&mut self) {
+        for i in 0..self.n {
+            self.order[i] = i as u8;
+        }
+        for i in (1..self.n).rev() {
+            let j = crate::rand::below(i as u32 + 1) as usize;
+            self.order.swap(i, j);
+        }
+    }
+
+    /// Unregisters every arm in `order[..upto]` except `keep`.
+    fn unregister(&mut self, upto: usize, keep: usize) {
+        for p in 0..upto {
+            let i = self.order[p] as usize;
+            if i != keep {
+                (self.dispatch)(i, Action::Unregister);
+            }
+        }
+    }
+
+    fn finish(&mut self, chosen: usize) -> Poll<Option<usize>> {
+        let n = self.n;
+        self.unregister(n, chosen);
+        (self.dispatch)(chosen, Action::Finish);
+        self.core = None;
+        Poll::Ready(Some(chosen))
+    }
+}
+
+impl<F> Future for Select<'_, F>
+where
+    F: FnMut(usize, Action<'_>) -> Reply,
+{
+    type Output = Option<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let this = self.get_mut();
+        let progress = std::task::ready!(coop::poll_proceed(cx));
+        if let Some(core) = &this.core {
+            // Step 5: parked; the waker is stored before the state is read,
+            // so a commit after the read will find it (`SelectCore::wake`).
+            core.set_waker(cx.waker());
+            return match core.selected() {
+                Some(chosen) => {
+                    progress.made_progress();
+                    this.finish(chosen)
+                }
+                None => {
+                    drop(progress);
+                    set_wait_reason(WaitReason::Select);
+                    Poll::Pending
+                }
+            };
+        }
+        if this.n == 0 {
+            if this.has_default {
+                progress.made_progress();
+                return Poll::Ready(None);
+            }
+            drop(progress);
+            set_wait_reason(WaitReason::SelectNoCases);
+            return Poll::Pending;
+        }
+        // Steps 1-2.
+        this.shuffle();
+        for p in 0..this.n {
+            let i = this.order[p] as usize;
+            if (this.dispatch)(i, Action::Try) == Reply::Ready {
+                progress.made_progress();
+                return Poll::Ready(Some(i));
+            }
+        }
+        // Step 3.
+        if this.has_default {
+            progress.made_progress();
+            return Poll::Ready(None);
+        }
+        // Step 4.
+        let core = Arc::new(SelectCore::new(cx.waker().clone()));
+        for p in 0..this.n {
+            let i = this.order[p] as usize;
+            match (this.dispatch)(i, Action::Register(&core, i)) {
+                Reply::NotReady => {}
+                Reply::Ready => {
+                    progress.made_progress();
+                    this.unregister(p, i);
+                    return Poll::Ready(Some(i));
+                }
+                Reply::Lost => {
+                    let chosen = core.selected().expect("lost to a committed arm");
+                    progress.made_progress();
+                    this.unregister(p, chosen);
+                    (this.dispatch)(chosen, Action::Finish);
+                    return Poll::Ready(Some(chosen));
+                }
+            }
+        }
+        this.core = Some(core);
+        drop(progress);
+        set_wait_reason(WaitReason::Select);
+        Poll::Pending
+    }
+}
+
+/// Waits on several channel operations and runs the arm of the one that
+/// completes, with Go's `select` rules.
+///
+/// ```text
+/// select! {
+///     pattern = channel_operation => expression,
+///     ...
+///     default => expression,   // optional
+/// }
+/// ```
+///
+/// - An operation is `rx.recv()` (binds `Option<T>`, `None` once the channel
+///   is closed and drained) or `tx.send(value)` (binds
+///   `Result<(), SendError<T>>`).
+/// - When several operations are ready, one is chosen uniformly at random.
+/// - `default` runs when none is ready; without it the task parks
+///   (`WaitReason::Select`) until one completes.
+/// - Arms that are not chosen have no effect: nothing is received from their
+///   channels, and their values are not sent (they are dropped with the
+///   select).
+/// - Patterns must be irrefutable (`v`, `_`, `(a, b)`); match on the bound
+///   value in the expression. Arm bodies may use `break`, `continue`,
+///   `return` and `?` of the surrounding code. At most 64 arms.
+/// - Must be used inside an `async` context; `select! {}` parks forever.
+///
+/// ```
+/// use gosched_sync::chan;
+/// use gosched_sync::select;
+///
+/// futures::executor::block_on(async {
+///     let (tx, rx) = chan::bounded::<u32>(1);
+///     let (done_tx, done_rx) = chan::bounded::<()>(0);
+///     tx.send(1).await.unwrap();
+///     let got = select! {
+///         v = rx.recv() => v,
+///         _ = done_rx.recv() => None,
+///     };
+///     assert_eq!(got, Some(1));
+///     // Nothing ready: default runs and the value is not sent.
+///     let sent = select! {
+///         r = done_tx.send(()) => r.is_ok(),
+///         default => false,
+///     };
+///     assert!(!sent);
+/// });
+/// ```
+#[macro_export]
+macro_rules! select {
+    ($($tokens:tt)*) => {
+        $crate::__select_parse!(@parse [] [] $($tokens)*)
+    };
+}
+
+/// Parses `select!` arms (internal).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_parse {
+    // Done: no tokens left.
+    (@parse [$($arms:tt)*] [$($def:tt)*]) => {
+        $crate::__select_bind!(@bind [] [$($arms)*] [$($def)*] (0usize))
+    };
+    // A comma left over after a block body.
+    (@parse [$($arms:tt)*] [$($def:tt)*] , $($rest:tt)*) => {
+        $crate::__select_parse!(@parse [$($arms)*] [$($def)*] $($rest)*)
+    };
+    (@parse [$($arms:tt)*] [] default => $b:block $($rest:tt)*) => {
+        $crate::__select_parse!(@parse [$($arms)*] [$b] $($rest)*)
+    };
+    (@parse [$($arms:tt)*] [] default => $b:expr $(, $($rest:tt)*)?) => {
+        $crate::__select_parse!(@parse [$($arms)*] [$b] $($($rest)*)?)
+    };
+    (@parse [$($arms:tt)*] [$($def:tt)*] $p:pat = $e:expr => $b:block $($rest:tt)*) => {
+        $crate::__select_parse!(@parse [$($arms)* (($p) ($e) ($b))] [$($def)*] $($rest)*)
+    };
+    (@parse [$($arms:tt)*] [$($def:tt)*] $p:pat = $e:expr => $b:expr $(, $($rest:tt)*)?) => {
+        $crate::__select_parse!(@parse [$($arms)*  (($p) ($e) ($b))] [$($def)*] $($($rest)*)?)
+    };
+}
+
+/// Binds each `select!` arm to its own hygienic local, then runs the select
+/// (internal). Every level opens a block, so each `__arm` is a distinct local.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_bind {
+    (@bind [$($bound:tt)*] [(($p:pat) ($e:expr) ($b:expr)) $($rest:tt)*] $def:tt ($idx:expr)) => {{
+        let mut __arm = $crate::chan::select::SelectArm::new($e);
+        $crate::__select_bind!(@bind [$($bound)* (__arm ($p) ($b) ($idx))] [$($rest)*] $def ($idx + 1))
+    }};
+    (@bind [$(($arm:ident ($p:pat) ($b:expr) ($i:expr)))*] [] [$($def:tt)*] ($n:expr)) => {{
+        let __chosen = {
+            let mut __dispatch = |__which: usize, __action: $crate::chan::select::Action<'_>| {
+                $(
+                    if __which == $i {
+                        return $arm.act(__action);
+                    }
+                )*
+                let _ = __action;
+                unreachable!("select!: no arm {}", __which)
+            };
+            $crate::chan::select::Select::new(
+                $n,
+                $crate::__select_has_default!($($def)*),
+                &mut __dispatch,
+            )
+            .await
+        };
+        $(
+            if __chosen == ::core::option::Option::Some($i) {
+                let $p = $arm.take_output();
+                $b
+            } else
+        )* {
+            $crate::__select_default!($($def)*)
+        }
+    }};
+}
+
+/// Whether a `select!` has a default arm (internal).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_has_default {
+    () => {
+        false
+    };
+    ($($def:tt)+) => {
+        true
+    };
+}
+
+/// The default arm's body, or unreachable (internal).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_default {
+    () => {
+        unreachable!("select! without default finished without an arm")
+    };
+    ($($def:tt)+) => {
+        $($def)+
+    };
+}

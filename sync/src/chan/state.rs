@@ -1,0 +1,714 @@
+//! The shared state of one channel (Go's `hchan`) and every operation on it.
+//!
+//! # Problem
+//!
+//! One structure must serve three kinds of channel (rendezvous, bounded,
+//! unbounded), many senders and receivers, futures that can be dropped at
+//! any time, and `select!`, which parks one task on several channels at once
+//! and must complete *exactly one* of its operations.
+//!
+//! # Rejected alternatives
+//!
+//! - A lock-free ring (crossbeam/async-channel style) with an event/notify
+//!   layer for parking: fast when nobody waits, but a rendezvous needs a
+//!   direct hand-off between two parked parties, and select needs to commit
+//!   a counterpart atomically; both are awkward on top of a lock-free queue,
+//!   and the notify layer adds waker traffic on every state change.
+//! - Locking every channel of a `select!` at once, sorted by address, as
+//!   Go's `selectgo` does: it would have to keep `MutexGuard`s alive inside
+//!   the arms between calls, which makes the select future `!Send`.
+//!
+//! # Design (Go's hchan, with one lock per channel)
+//!
+//! A `std` mutex guards the ring buffer (`VecDeque`, capacity `cap`), the
+//! `closed`/`disconnected` flags, and two [`WaitList`]s of parked waiters
+//! (Go's `sendq`/`recvq` of sudogs). A [`Waiter`] holds its [`Owner`] (a
+//! task's waker, or a select's shared [`SelectCore`] plus the arm's index),
+//! a [`Status`] and a value slot: a parked sender's value waits there, and a
+//! parked receiver's value is delivered there. The future keeps the waiter's
+//! key and reads its status under the lock when polled again.
+//!
+//! Send, step by step (`try_send_locked`):
+//! 1. Closed or no receivers: fail, giving the value back.
+//! 2. A receiver is parked: *pair* with it (see below), move the value into
+//!    its slot, mark it `Done`, wake it after unlocking (direct hand-off; the
+//!    buffer is empty whenever a receiver waits).
+//! 3. Room in the buffer: push.
+//! 4. Otherwise the caller parks in `sendq` with its value in the slot.
+//!
+//! Receive (`try_recv_locked`):
+//! 1. Buffer not empty: pop the front; if a sender is parked and there is
+//!    now room, move its value to the back of the buffer and complete it
+//!    (keeps FIFO order, as Go's `recv` on a full buffer does).
+//! 2. Buffer empty and a sender is parked (rendezvous): pair with it and take
+//!    its value straight from the slot.
+//! 3. Closed: report closed (`None`): receivers drain the buffer first.
+//! 4. Otherwise park in `recvq`.
+//!
+//! # Pairing and `select!` (Go's `selectDone`)
+//!
+//! A select registers one waiter per arm, all sharing one `SelectCore`
+//! whose state word is `WAITING`, `BUSY` or the index of the selected arm.
+//! Whoever completes a select's waiter must first *claim* its core: CAS
+//! `WAITING -> BUSY`, then store the arm index (`commit`). A waiter whose core
+//! is already committed to another arm is *stale*: it is unlinked and
+//! skipped; its owner frees it. `BUSY` is a short-lived lock: whoever sees it
+//! spins until it becomes `WAITING` again or committed.
+//!
+//! Why `BUSY` exists: a select registers its arms one channel at a time; when
+//! registering arm `k` finds a parked counterpart that is itself a select,
+//! both cores must be claimed together or not at all. The registering thread
+//! locks both cores (`BUSY`) in address order, commits both, or reverts the
+//! one it got. Ordering the two acquisitions by address makes the spin
+//! deadlock-free; no thread waits for a channel mutex while it holds a
+//! `BUSY` core, so the channel locks cannot join a cycle either.
+//!
+//! # Cancellation
+//!
+//! - A dropped send future removes its waiter; if the value was not taken,
+//!   it is dropped with the future (the send never happened).
+//! - A dropped receive future whose waiter was already handed a value
+//!   (`Done`) gives the value back: to another parked receiver if one can be
+//!   claimed, else to the *front* of the buffer (which may then briefly hold
+//!   more than `cap` values). No value is ever lost.
+//!
+//! # Invariants
+//!
+//! - If the buffer is not empty, no claimable receiver is parked.
+//! - If a live sender is parked, the buffer is full (`len >= cap`).
+//! - Once `closed`, no waiter is parked and no value is added to the buffer.
+//! - A select's core is committed at most once; only the committed arm's
+//!   waiter ever has status `Done` or `Closed`.
+//! - User code (wakers, drops of `T`) never runs with the channel lock held.
+
+use std::collections::VecDeque;
+use std::task::{Context, Poll, Waker};
+
+use gosched_executor::coop;
+use gosched_executor::task::{set_wait_reason, WaitReason};
+
+use super::error::{SendError, TryRecvError, TrySendError};
+use super::select::{Registered, SelectCore};
+use crate::loom::atomic::AtomicUsize;
+use crate::loom::{lock, Arc, Mutex};
+use crate::waitlist::{update_waker, Key, WaitList};
+
+/// Who is waiting in a queue entry.
+pub(crate) enum Owner {
+    /// A plain send or receive future; the waker is taken when completed.
+    Task(Option<Waker>),
+    /// One arm of a `select!`.
+    Select {
+        /// Shared by all the arms of that select.
+        core: Arc<SelectCore>,
+        /// Index of the arm.
+        case: usize,
+    },
+}
+
+/// A wake-up to deliver once the channel lock is released.
+pub(crate) enum Wake {
+    Task(Waker),
+    Select(Arc<SelectCore>),
+}
+
+impl Wake {
+    pub(crate) fn wake(self) {
+        match self {
+            Wake::Task(w) => w.wake(),
+            Wake::Select(core) => core.wake(),
+        }
+    }
+}
+
+/// Progress of a parked waiter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Still parked (or, for a stale select arm, never going to complete).
+    Waiting,
+    /// Completed: a sender's value was taken, a receiver's value delivered.
+    Done,
+    /// The channel closed (or lost its receivers) while it waited.
+    Closed,
+}
+
+/// A parked operation: Go's `sudog`.
+pub(crate) struct Waiter<T> {
+    owner: Owner,
+    status: Status,
+    /// Parked sender: the value to send. Parked receiver: the value received.
+    value: Option<T>,
+}
+
+/// The party that attempts an operation.
+#[derive(Clone, Copy)]
+pub(crate) enum Me<'a> {
+    /// A plain task, or a select that has not registered anywhere yet:
+    /// nobody else can complete it concurrently, so it needs no claim.
+    Free,
+    /// A select that is already registered on other channels: it must claim
+    /// its own core before completing anything.
+    Select(&'a Arc<SelectCore>, usize),
+}
+
+impl Me<'_> {
+    /// Claims the caller itself, before an operation that needs no partner.
+    fn claim_self(self) -> bool {
+        match self {
+            Me::Free => true,
+            Me::Select(core, case) => core.claim(case),
+        }
+    }
+}
+
+/// Result of trying to pair `Me` with one parked waiter.
+enum Pair {
+    /// Both claimed; deliver this wake-up after unlocking.
+    Won(Wake),
+    /// The waiter belongs to a select already committed elsewhere.
+    Stale,
+    /// The waiter is another arm of the caller's own select.
+    Skip,
+    /// The caller's own select was committed elsewhere meanwhile.
+    MeLost,
+}
+
+fn pair(me: Me<'_>, owner: &mut Owner) -> Pair {
+    match (me, owner) {
+        (Me::Free, Owner::Task(w)) => Pair::Won(Wake::Task(w.take().expect("waker taken twice"))),
+        (Me::Free, Owner::Select { core, case }) => {
+            if core.claim(*case) {
+                Pair::Won(Wake::Select(core.clone()))
+            } else {
+                Pair::Stale
+            }
+        }
+        (Me::Select(mine, my_case), Owner::Task(w)) => {
+            if mine.claim(my_case) {
+                Pair::Won(Wake::Task(w.take().expect("waker taken twice")))
+            } else {
+                Pair::MeLost
+            }
+        }
+        (Me::Select(mine, my_case), Owner::Select { core, case }) => {
+            if Arc::ptr_eq(mine, core) {
+                return Pair::Skip;
+            }
+            // Lock both cores in address order; see "Why BUSY exists".
+            let mine_first = Arc::as_ptr(mine) < Arc::as_ptr(core);
+            let (first, second): (&SelectCore, &SelectCore) = if mine_first {
+                (mine, core)
+            } else {
+                (core, mine)
+            };
+            let lost = |first_failed: bool| {
+                if first_failed == mine_first {
+                    Pair::MeLost
+                } else {
+                    Pair::Stale
+                }
+            };
+            if !first.try_lock() {
+                return lost(true);
+            }
+            if !second.try_lock() {
+                first.revert();
+                return lost(false);
+            }
+            mine.commit(my_case);
+            core.commit(*case);
+            Pair::Won(Wake::Select(core.clone()))
+        }
+    }
+}
+
+/// Finds the first waiter in `q` that pairs with `me`, unlinking stale
+/// entries on the way. The winner is unlinked and returned with its wake-up.
+fn scan<T>(q: &mut WaitList<Waiter<T>>, me: Me<'_>) -> Result<Option<(Key, Wake)>, ()> {
+    let mut cur = q.front();
+    while let Some(key) = cur {
+        cur = q.next(key);
+        match pair(me, &mut q.get_mut(key).owner) {
+            Pair::Won(wake) => {
+                q.unlink(key);
+                return Ok(Some((key, wake)));
+            }
+            Pair::Stale => q.unlink(key),
+            Pair::Skip => {}
+            Pair::MeLost => return Err(()),
+        }
+    }
+    Ok(None)
+}
+
+pub(crate) enum TrySend<T> {
+    Sent(Option<Wake>),
+    Full(T),
+    Closed(T),
+    MeLost(T),
+}
+
+pub(crate) enum TryRecv<T> {
+    Got(T, Option<Wake>),
+    Empty,
+    Closed,
+    MeLost,
+}
+
+pub(crate) struct State<T> {
+    buf: VecDeque<T>,
+    /// `close()` was called or every sender is gone.
+    closed: bool,
+    /// Every receiver is gone: sends fail.
+    disconnected: bool,
+    recvq: WaitList<Waiter<T>>,
+    sendq: WaitList<Waiter<T>>,
+}
+
+/// A channel: shared by all its senders and receivers through an `Arc`.
+pub(crate) struct Chan<T> {
+    state: Mutex<State<T>>,
+    /// Buffer capacity; `usize::MAX` when unbounded, 0 for rendezvous.
+    cap: usize,
+    /// Live `Sender`s; the last one to go closes the channel.
+    pub(crate) senders: AtomicUsize,
+    /// Live `Receiver`s; the last one to go disconnects the channel.
+    pub(crate) receivers: AtomicUsize,
+}
+
+impl<T> Chan<T> {
+    pub(crate) fn new(cap: usize) -> Self {
+        let initial = if cap == usize::MAX { 0 } else { cap.min(1024) };
+        Chan {
+            state: Mutex::new(State {
+                buf: VecDeque::with_capacity(initial),
+                closed: false,
+                disconnected: false,
+                recvq: WaitList::new(),
+                sendq: WaitList::new(),
+            }),
+            cap,
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+        }
+    }
+
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.state).buf.len()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        let st = lock(&self.state);
+        st.closed || st.disconnected
+    }
+
+    fn try_send_locked(&self, st: &mut State<T>, value: T, me: Me<'_>) -> TrySend<T> {
+        if st.closed || st.disconnected {
+            return if me.claim_self() {
+                TrySend::Closed(value)
+            } else {
+                TrySend::MeLost(value)
+            };
+        }
+        match scan(&mut st.recvq, me) {
+            Err(()) => return TrySend::MeLost(value),
+            Ok(Some((key, wake))) => {
+                let w = st.recvq.get_mut(key);
+                w.value = Some(value);
+                w.status = Status::Done;
+                return TrySend::Sent(Some(wake));
+            }
+            Ok(None) => {}
+        }
+        if st.buf.len() < self.cap {
+            if !me.claim_self() {
+                return TrySend::MeLost(value);
+            }
+            st.buf.push_back(value);
+            return TrySend::Sent(None);
+        }
+        TrySend::Full(value)
+    }
+
+    fn try_recv_locked(&self, st: &mut State<T>, me: Me<'_>) -> TryRecv<T> {
+        if !st.buf.is_empty() {
+            if !me.claim_self() {
+                return TryRecv::MeLost;
+            }
+            let v = st.buf.pop_front().expect("buffer not empty");
+            let mut wake = None;
+            if st.buf.len() < self.cap {
+                // The caller is committed; the sender is claimed on its own.
+                if let Ok(Some((key, w))) = scan(&mut st.sendq, Me::Free) {
+                    let sender = st.sendq.get_mut(key);
+                    st.buf
+                        .push_back(sender.value.take().expect("parked sender has a value"));
+                    sender.status = Status::Done;
+                    wake = Some(w);
+                }
+            }
+            return TryRecv::Got(v, wake);
+        }
+        match scan(&mut st.sendq, me) {
+            Err(()) => return TryRecv::MeLost,
+            Ok(Some((key, wake))) => {
+                let sender = st.sendq.get_mut(key);
+                let v = sender.value.take().expect("parked sender has a value");
+                sender.status = Status::Done;
+                return TryRecv::Got(v, Some(wake));
+            }
+            Ok(None) => {}
+        }
+        if st.closed {
+            return if me.claim_self() {
+                TryRecv::Closed
+            } else {
+                TryRecv::MeLost
+            };
+        }
+        TryRecv::Empty
+    }
+
+    /// Non-blocking send.
+    pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let mut st = lock(&self.state);
+        match self.try_send_locked(&mut st, value, Me::Free) {
+            TrySend::Sent(wake) => {
+                drop(st);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                Ok(())
+            }
+            TrySend::Full(v) => Err(TrySendError::Full(v)),
+            TrySend::Closed(v) => Err(TrySendError::Closed(v)),
+            TrySend::MeLost(_) => unreachable!("a free caller cannot lose"),
+        }
+    }
+
+    /// Non-blocking receive.
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        let mut st = lock(&self.state);
+        match self.try_recv_locked(&mut st, Me::Free) {
+            TryRecv::Got(v, wake) => {
+                drop(st);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                Ok(v)
+            }
+            TryRecv::Empty => Err(TryRecvError::Empty),
+            TryRecv::Closed => Err(TryRecvError::Closed),
+            TryRecv::MeLost => unreachable!("a free caller cannot lose"),
+        }
+    }
+
+    /// Drives a send future. `value` holds the value until it is parked;
+    /// `key` the parked waiter. Both are `None` once this returns `Ready`.
+    pub(crate) fn poll_send(
+        &self,
+        cx: &mut Context<'_>,
+        value: &mut Option<T>,
+        key: &mut Option<Key>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        let progress = std::task::ready!(coop::poll_proceed(cx));
+        let mut st = lock(&self.state);
+        if let Some(k) = *key {
+            let w = st.sendq.get_mut(k);
+            match w.status {
+                Status::Waiting => {
+                    if let Owner::Task(slot) = &mut w.owner {
+                        update_waker(slot, cx.waker());
+                    }
+                    drop(st);
+                    drop(progress);
+                    set_wait_reason(WaitReason::ChanSend);
+                    return Poll::Pending;
+                }
+                Status::Done => {
+                    st.sendq.remove(k);
+                    *key = None;
+                    drop(st);
+                    progress.made_progress();
+                    return Poll::Ready(Ok(()));
+                }
+                Status::Closed => {
+                    let w = st.sendq.remove(k);
+                    *key = None;
+                    drop(st);
+                    progress.made_progress();
+                    return Poll::Ready(Err(SendError(w.value.expect("value kept"))));
+                }
+            }
+        }
+        let v = value.take().expect("send future polled after completion");
+        match self.try_send_locked(&mut st, v, Me::Free) {
+            TrySend::Sent(wake) => {
+                drop(st);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                progress.made_progress();
+                Poll::Ready(Ok(()))
+            }
+            TrySend::Closed(v) => {
+                drop(st);
+                progress.made_progress();
+                Poll::Ready(Err(SendError(v)))
+            }
+            TrySend::Full(v) => {
+                *key = Some(st.sendq.push_back(Waiter {
+                    owner: Owner::Task(Some(cx.waker().clone())),
+                    status: Status::Waiting,
+                    value: Some(v),
+                }));
+                drop(st);
+                drop(progress);
+                set_wait_reason(WaitReason::ChanSend);
+                Poll::Pending
+            }
+            TrySend::MeLost(_) => unreachable!("a free caller cannot lose"),
+        }
+    }
+
+    /// Removes a parked sender whose future was dropped. A value that was
+    /// not taken is dropped here, outside the lock.
+    pub(crate) fn cancel_send(&self, key: Key) {
+        let w = lock(&self.state).sendq.remove(key);
+        drop(w);
+    }
+
+    /// Drives a receive future; `key` is the parked waiter, `None` once this
+    /// returns `Ready`.
+    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>, key: &mut Option<Key>) -> Poll<Option<T>> {
+        let progress = std::task::ready!(coop::poll_proceed(cx));
+        let mut st = lock(&self.state);
+        if let Some(k) = *key {
+            let w = st.recvq.get_mut(k);
+            match w.status {
+                Status::Waiting => {
+                    if let Owner::Task(slot) = &mut w.owner {
+                        update_waker(slot, cx.waker());
+                    }
+                    drop(st);
+                    drop(progress);
+                    set_wait_reason(WaitReason::ChanReceive);
+                    return Poll::Pending;
+                }
+                Status::Done | Status::Closed => {
+                    let w = st.recvq.remove(k);
+                    *key = None;
+                    drop(st);
+                    progress.made_progress();
+                    return Poll::Ready(w.value);
+                }
+            }
+        }
+        match self.try_recv_locked(&mut st, Me::Free) {
+            TryRecv::Got(v, wake) => {
+                drop(st);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                progress.made_progress();
+                Poll::Ready(Some(v))
+            }
+            TryRecv::Closed => {
+                drop(st);
+                progress.made_progress();
+                Poll::Ready(None)
+            }
+            TryRecv::Empty => {
+                *key = Some(st.recvq.push_back(Waiter {
+                    owner: Owner::Task(Some(cx.waker().clone())),
+                    status: Status::Waiting,
+                    value: None,
+                }));
+                drop(st);
+                drop(progress);
+                set_wait_reason(WaitReason::ChanReceive);
+                Poll::Pending
+            }
+            TryRecv::MeLost => unreachable!("a free caller cannot lose"),
+        }
+    }
+
+    /// Removes a parked receiver whose future was dropped; a value already
+    /// delivered to it goes back into the channel (see "Cancellation").
+    pub(crate) fn cancel_recv(&self, key: Key) {
+        let mut st = lock(&self.state);
+        let w = st.recvq.remove(key);
+        let Some(v) = w.value else { return };
+        // Only reachable when the waiter was completed with a value.
+        let wake = match scan(&mut st.recvq, Me::Free) {
+            Ok(Some((k, wake))) => {
+                let other = st.recvq.get_mut(k);
+                other.value = Some(v);
+                other.status = Status::Done;
+                Some(wake)
+            }
+            _ => {
+                st.buf.push_front(v);
+                None
+            }
+        };
+        drop(st);
+        if let Some(w) = wake {
+            w.wake();
+        }
+    }
+
+    /// Closes the channel; returns false if it was already closed.
+    pub(crate) fn close(&self) -> bool {
+        let mut st = lock(&self.state);
+        if st.closed {
+            return false;
+        }
+        st.closed = true;
+        let wakes = Self::fail_all_locked(&mut st);
+        drop(st);
+        wakes.into_iter().for_each(Wake::wake);
+        true
+    }
+
+    /// The last receiver is gone: fail parked and future sends, and drop
+    /// the buffered values (nobody can receive them).
+    pub(crate) fn disconnect(&self) {
+        let mut st = lock(&self.state);
+        st.disconnected = true;
+        let wakes = Self::fail_all_locked(&mut st);
+        let buf = std::mem::take(&mut st.buf);
+        drop(st);
+        drop(buf);
+        wakes.into_iter().for_each(Wake::wake);
+    }
+
+    /// Completes every parked waiter with `Closed`.
+    fn fail_all_locked(st: &mut State<T>) -> Vec<Wake> {
+        let mut wakes = Vec::new();
+        for q in [&mut st.recvq, &mut st.sendq] {
+            while let Ok(Some((key, wake))) = scan(q, Me::Free) {
+                q.get_mut(key).status = Status::Closed;
+                wakes.push(wake);
+            }
+        }
+        wakes
+    }
+
+    // ---- select! support -------------------------------------------------
+
+    /// First select pass for a receive arm: complete now or do nothing.
+    pub(crate) fn select_try_recv(&self) -> Option<Option<T>> {
+        match self.try_recv() {
+            Ok(v) => Some(Some(v)),
+            Err(TryRecvError::Closed) => Some(None),
+            Err(TryRecvError::Empty) => None,
+        }
+    }
+
+    /// Second select pass for a receive arm.
+    pub(crate) fn select_register_recv(
+        &self,
+        core: &Arc<SelectCore>,
+        case: usize,
+    ) -> Registered<Option<T>> {
+        let mut st = lock(&self.state);
+        match self.try_recv_locked(&mut st, Me::Select(core, case)) {
+            TryRecv::Got(v, wake) => {
+                drop(st);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                Registered::Done(Some(v))
+            }
+            TryRecv::Closed => Registered::Done(None),
+            TryRecv::MeLost => Registered::Lost,
+            TryRecv::Empty => Registered::Waiting(st.recvq.push_back(Waiter {
+                owner: Owner::Select {
+                    core: core.clone(),
+                    case,
+                },
+                status: Status::Waiting,
+                value: None,
+            })),
+        }
+    }
+
+    /// The select committed to this receive arm: take its result.
+    pub(crate) fn select_finish_recv(&self, key: Key) -> Option<T> {
+        let w = lock(&self.state).recvq.remove(key);
+        debug_assert_ne!(w.status, Status::Waiting);
+        w.value
+    }
+
+    /// First select pass for a send arm: complete now or keep the value.
+    pub(crate) fn select_try_send(
+        &self,
+        value: &mut Option<T>,
+    ) -> Option<Result<(), SendError<T>>> {
+        let v = value.take().expect("select send arm without a value");
+        match self.try_send(v) {
+            Ok(()) => Some(Ok(())),
+            Err(TrySendError::Closed(v)) => Some(Err(SendError(v))),
+            Err(TrySendError::Full(v)) => {
+                *value = Some(v);
+                None
+            }
+        }
+    }
+
+    /// Second select pass for a send arm; on `Waiting` the value moved into
+    /// the waiter, on `Lost` it is back in `value`.
+    pub(crate) fn select_register_send(
+        &self,
+        value: &mut Option<T>,
+        core: &Arc<SelectCore>,
+        case: usize,
+    ) -> Registered<Result<(), SendError<T>>> {
+        let v = value.take().expect("select send arm without a value");
+        let mut st = lock(&self.state);
+        match self.try_send_locked(&mut st, v, Me::Select(core, case)) {
+            TrySend::Sent(wake) => {
+                drop(st);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                Registered::Done(Ok(()))
+            }
+            TrySend::Closed(v) => Registered::Done(Err(SendError(v))),
+            TrySend::MeLost(v) => {
+                *value = Some(v);
+                Registered::Lost
+            }
+            TrySend::Full(v) => Registered::Waiting(st.sendq.push_back(Waiter {
+                owner: Owner::Select {
+                    core: core.clone(),
+                    case,
+                },
+                status: Status::Waiting,
+                value: Some(v),
+            })),
+        }
+    }
+
+    /// The select committed to this send arm: take its result.
+    pub(crate) fn select_finish_send(&self, key: Key) -> Result<(), SendError<T>> {
+        let w = lock(&self.state).sendq.remove(key);
+        match w.status {
+            Status::Done => Ok(()),
+            Status::Closed => Err(SendError(w.value.expect("value kept"))),
+            Status::Waiting => unreachable!("finish on an arm that was not selected"),
+        }
+    }
+
+    /// Removes an unselected send arm's waiter, handing its value back.
+    pub(crate) fn select_unregister_send(&self, key: Key) -> Option<T> {
+        let w = lock(&self.state).sendq.remove(key);
+        debug_assert_eq!(w.status, Status::Waiting);
+        w.value
+    }
+}

@@ -1,0 +1,696 @@
+//! `Context`: cancellation trees with deadlines and values (Go's `context`).
+//!
+//! # Problem
+//!
+//! A request fans out into many tasks; when the request is cancelled or
+//! its deadline passes, every task working on it should stop, and any task
+//! should be able to ask "am I still wanted?" (`err`) or wait for the answer
+//! to change (`done`). Cancelling a parent cancels all its descendants;
+//! cancelling a child leaves the parent alone.
+//!
+//! # Design
+//!
+//! A [`Context`] is an `Arc` to an immutable node with an optional parent:
+//! - *background*: the root, never cancelled;
+//! - *cancel* node (`with_cancel`, `with_deadline`, `with_timeout`): holds
+//!   the cancellation state: `err`, parked `done()` waiters, and weak links
+//!   to its cancelable children;
+//! - *value* node (`with_value`): one typed value; cancellation questions
+//!   go to its nearest cancel ancestor.
+//!
+//! Cancel, step by step (`cancel_tree`):
+//! 1. Lock the node; if `err` is already set, stop (first cause wins).
+//! 2. Set `err`, set the `done` flag, take the waiters and the children.
+//! 3. Unlock, close the `done_chan` if one was made, wake the waiters, then
+//!    repeat for each live child (with an explicit work list, so deep trees
+//!    cannot overflow the stack).
+//!
+//! Waiting: [`Context::done`] is a plain future; [`Context::done_chan`] is
+//! Go's `Done()` channel (a rendezvous channel made on first use and closed
+//! on cancel), for use as a [`select!`](crate::select) arm.
+//!
+//! A new cancel node links itself into its nearest cancel ancestor under
+//! that ancestor's lock; if the ancestor is already cancelled it starts
+//! cancelled with the same error, so no child ever misses its parent's
+//! cancellation. Children are held weakly: a dropped child costs one dead
+//! `Weak` until the next prune.
+//!
+//! # Deadlines and timers (crate graph: sync must not depend on netpoll)
+//!
+//! A deadline is just "cancel with `DeadlineExceeded` at time t", so it can
+//! be driven by anything that can call back later:
+//! - By default, by one lazily started std thread (`ThreadTimer`) with a
+//!   heap of deadlines: works on any executor and on none.
+//! - The runtime can install its own timer once at start-up with
+//!   [`set_timer`] (gosched will pass netpoll's timers), with no dependency
+//!   from this crate on netpoll.
+//! - Or per context, by any future: [`Context::with_deadline_driven`]
+//!   returns a [`DeadlineDriver`] to spawn, which cancels the context when
+//!   the given sleep future completes.
+//!
+//! # Invariants
+//!
+//! - `err` goes from `None` to `Some` once and never changes again.
+//! - When a node's `err` is set, every descendant's is set too (by the time
+//!   `cancel` returns, or at the descendant's creation).
+
+use std::any::Any;
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex as StdMutex, OnceLock, Weak};
+use std::task::{Context as TaskContext, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use gosched_executor::coop;
+use gosched_executor::task::{set_wait_reason, WaitReason};
+
+use crate::chan;
+use crate::waitlist::{update_waker, Key, WaitList};
+
+/// Why a context is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContextError {
+    /// [`CancelHandle::cancel`] was called on it or an ancestor (Go's
+    /// `context.Canceled`).
+    Cancelled,
+    /// Its deadline (or an ancestor's) passed (Go's
+    /// `context.DeadlineExceeded`).
+    DeadlineExceeded,
+}
+
+impl fmt::Display for ContextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ContextError::Cancelled => f.write_str("context canceled"),
+            ContextError::DeadlineExceeded => f.write_str("context deadline exceeded"),
+        }
+    }
+}
+
+impl std::error::Error for ContextError {}
+
+struct CancelState {
+    err: Option<ContextError>,
+    waiters: WaitList<Option<Waker>>,
+    children: Vec<Weak<Node>>,
+    /// Go's `Done()` channel, made on first use; closed on cancel.
+    done_chan: Option<(chan::Sender<()>, chan::Receiver<()>)>,
+}
+
+struct CancelNode {
+    deadline: Option<Instant>,
+    /// Mirrors `state.err.is_some()` for a lock-free `err()` fast path.
+    done: AtomicBool,
+    state: StdMutex<CancelState>,
+}
+
+enum Kind {
+    Background,
+    Cancel(CancelNode),
+    Value(Box<dyn Any + Send + Sync>),
+}
+
+struct Node {
+    parent: Option<Context>,
+    kind: Kind,
+}
+
+/// A cancellation scope with an optional deadline and values; cheap to
+/// clone (an `Arc`).
+///
+/// ```
+/// use gosched_sync::context::{Context, ContextError};
+/// futures::executor::block_on(async {
+///     let (parent, cancel) = Context::background().with_cancel();
+///     let (child, _child_cancel) = parent.with_cancel();
+///     assert_eq!(child.err(), None);
+///     cancel.cancel();
+///     child.done().await; // the parent's cancellation reached the child
+///     assert_eq!(child.err(), Some(ContextError::Cancelled));
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    node: Arc<Node>,
+}
+
+/// Cancels the context it came with (and its descendants). Dropping it
+/// does *not* cancel: call [`cancel`](Self::cancel).
+#[derive(Clone)]
+pub struct CancelHandle {
+    node: Arc<Node>,
+}
+
+impl CancelHandle {
+    /// Cancels the context with [`ContextError::Cancelled`]; a no-op if it
+    /// is already done.
+    ///
+    /// ```
+    /// use gosched_sync::context::Context;
+    /// let (ctx, cancel) = Context::background().with_cancel();
+    /// cancel.cancel();
+    /// cancel.cancel(); // idempotent
+    /// assert!(ctx.err().is_some());
+    /// ```
+    pub fn cancel(&self) {
+        cancel_tree(&self.node, ContextError::Cancelled);
+    }
+}
+
+impl fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelHandle").finish_non_exhaustive()
+    }
+}
+
+/// Steps 1-3 of "Cancel".
+fn cancel_tree(root: &Arc<Node>, err: ContextError) {
+    let mut work = vec![root.clone()];
+    while let Some(node) = work.pop() {
+        let Kind::Cancel(c) = &node.kind else {
+            continue;
+        };
+        let mut st = c.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.err.is_some() {
+            continue;
+        }
+        st.err = Some(err);
+        // Release pairs with the Acquire load in `Context::err`'s fast path.
+        c.done.store(true, Ordering::Release);
+        let mut wakers = Vec::new();
+        while let Some(k) = st.waiters.pop_front() {
+            wakers.extend(st.waiters.get_mut(k).take());
+        }
+        let children = std::mem::take(&mut st.children);
+        let done_chan = st.done_chan.take();
+        drop(st);
+        if let Some((tx, _)) = done_chan {
+            tx.close();
+        }
+        wakers.into_iter().for_each(Waker::wake);
+        work.extend(children.iter().filter_map(Weak::upgrade));
+    }
+}
+
+impl Context {
+    /// The root context: never cancelled, no deadline, no values.
+    ///
+    /// ```
+    /// let ctx = gosched_sync::context::Context::background();
+    /// assert!(ctx.err().is_none() && ctx.deadline().is_none());
+    /// ```
+    pub fn background() -> Context {
+        static BACKGROUND: OnceLock<Context> = OnceLock::new();
+        BACKGROUND
+            .get_or_init(|| Context {
+                node: Arc::new(Node {
+                    parent: None,
+                    kind: Kind::Background,
+                }),
+            })
+            .clone()
+    }
+
+    /// The nearest cancel node at or above this one.
+    fn cancel_node(&self) -> Option<&CancelNode> {
+        let mut cur = self;
+        loop {
+            match &cur.node.kind {
+                Kind::Cancel(c) => return Some(c),
+                Kind::Background => return None,
+                Kind::Value(_) => cur = cur.node.parent.as_ref()?,
+            }
+        }
+    }
+
+    fn new_cancel_child(&self, deadline: Option<Instant>) -> (Context, CancelHandle) {
+        let node = Arc::new(Node {
+            parent: Some(self.clone()),
+            kind: Kind::Cancel(CancelNode {
+                deadline,
+                done: AtomicBool::new(false),
+                state: StdMutex::new(CancelState {
+                    err: None,
+                    waiters: WaitList::new(),
+                    children: Vec::new(),
+                    done_chan: None,
+                }),
+            }),
+        });
+        if let Some(parent) = self.cancel_node() {
+            let mut st = parent.state.lock().unwrap_or_else(|e| e.into_inner());
+            match st.err {
+                Some(err) => {
+                    drop(st);
+                    cancel_tree(&node, err);
+                }
+                None => {
+                    if st.children.len() == st.children.capacity() {
+                        st.children.retain(|w| w.strong_count() > 0);
+                    }
+                    st.children.push(Arc::downgrade(&node));
+                }
+            }
+        }
+        (Context { node: node.clone() }, CancelHandle { node })
+    }
+
+    /// A child context that is cancelled by the returned handle or when
+    /// this context is.
+    ///
+    /// ```
+    /// use gosched_sync::context::{Context, ContextError};
+    /// let (ctx, cancel) = Context::background().with_cancel();
+    /// cancel.cancel();
+    /// assert_eq!(ctx.err(), Some(ContextError::Cancelled));
+    /// ```
+    pub fn with_cancel(&self) -> (Context, CancelHandle) {
+        let deadline = self.deadline();
+        self.new_cancel_child(deadline)
+    }
+
+    /// A child context that is also cancelled with
+    /// [`ContextError::DeadlineExceeded`] at `deadline`, driven by the
+    /// installed [`Timer`] (by default a std thread).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use gosched_sync::context::{Context, ContextError};
+    /// let (ctx, _cancel) = Context::background()
+    ///     .with_deadline(Instant::now() + Duration::from_millis(5));
+    /// futures::executor::block_on(ctx.done());
+    /// assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
+    /// ```
+    pub fn with_deadline(&self, deadline: Instant) -> (Context, CancelHandle) {
+        let (ctx, handle) = self.child_with_deadline(deadline);
+        if ctx.err().is_none() && ctx.deadline() == Some(deadline) {
+            let weak = Arc::downgrade(&ctx.node);
+            timer().schedule(
+                deadline,
+                Box::new(move || {
+                    if let Some(node) = weak.upgrade() {
+                        cancel_tree(&node, ContextError::DeadlineExceeded);
+                    }
+                }),
+            );
+        }
+        (ctx, handle)
+    }
+
+    /// The child for a deadline: inherits an earlier parent deadline (whose
+    /// own timer will cancel it), and is born cancelled if the deadline
+    /// has passed.
+    fn child_with_deadline(&self, deadline: Instant) -> (Context, CancelHandle) {
+        let effective = match self.deadline() {
+            Some(parent) if parent <= deadline => parent,
+            _ => deadline,
+        };
+        let (ctx, handle) = self.new_cancel_child(Some(effective));
+        if effective <= Instant::now() {
+            cancel_tree(&ctx.node, ContextError::DeadlineExceeded);
+        }
+        (ctx, handle)
+    }
+
+    /// [`with_deadline`](Self::with_deadline) at now + `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use gosched_sync::context::Context;
+    /// let (ctx, cancel) = Context::background().with_timeout(Duration::from_secs(60));
+    /// assert!(ctx.err().is_none());
+    /// cancel.cancel();
+    /// ```
+    pub fn with_timeout(&self, timeout: Duration) -> (Context, CancelHandle) {
+        self.with_deadline(Instant::now() + timeout)
+    }
+
+    /// A child context with `deadline`, whose deadline is enforced by
+    /// `sleep` (any future that completes at the deadline, e.g. a runtime's
+    /// `sleep_until`) through the returned [`DeadlineDriver`], which the
+    /// caller must spawn or poll.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use gosched_sync::context::{Context, ContextError};
+    /// let deadline = Instant::now();
+    /// let (ctx, _cancel, driver) =
+    ///     Context::background().with_deadline_driven(deadline, async {});
+    /// futures::executor::block_on(driver); // the "sleep" finished at once
+    /// assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
+    /// ```
+    pub fn with_deadline_driven<F: Future<Output = ()>>(
+        &self,
+        deadline: Instant,
+        sleep: F,
+    ) -> (Context, CancelHandle, DeadlineDriver<F>) {
+        let (ctx, handle) = self.child_with_deadline(deadline);
+        let driver = DeadlineDriver {
+            sleep: Box::pin(sleep),
+            ctx: Arc::downgrade(&ctx.node),
+        };
+        (ctx, handle, driver)
+    }
+
+    /// A child context carrying `value`, found by [`value`](Self::value)
+    /// on it and its descendants (keyed by type, as Go keys by a private
+    /// key type).
+    ///
+    /// ```
+    /// use gosched_sync::context::Context;
+    /// #[derive(Debug, PartialEq)]
+    /// struct RequestId(u64);
+    /// let ctx = Context::background().with_value(RequestId(7));
+    /// let (child, _c) = ctx.with_cancel();
+    /// assert_eq!(child.value::<RequestId>(), Some(&RequestId(7)));
+    /// assert_eq!(child.value::<String>(), None);
+    /// ```
+    pub fn with_value<V: Any + Send + Sync>(&self, value: V) -> Context {
+        Context {
+            node: Arc::new(Node {
+                parent: Some(self.clone()),
+                kind: Kind::Value(Box::new(value)),
+            }),
+        }
+    }
+
+    /// The nearest value of type `V` on this context or its ancestors.
+    ///
+    /// ```
+    /// use gosched_sync::context::Context;
+    /// let ctx = Context::background().with_value(1u32).with_value(2u32);
+    /// assert_eq!(ctx.value::<u32>(), Some(&2));
+    /// ```
+    pub fn value<V: Any>(&self) -> Option<&V> {
+        let mut cur = self;
+        loop {
+            if let Kind::Value(v) = &cur.node.kind {
+                if let Some(v) = v.downcast_ref::<V>() {
+                    return Some(v);
+                }
+            }
+            cur = cur.node.parent.as_ref()?;
+        }
+    }
+
+    /// Why the context is done, or `None` while it is not.
+    ///
+    /// ```
+    /// use gosched_sync::context::Context;
+    /// assert_eq!(Context::background().err(), None);
+    /// ```
+    pub fn err(&self) -> Option<ContextError> {
+        let c = self.cancel_node()?;
+        // Acquire pairs with the Release store in `cancel_tree`.
+        if !c.done.load(Ordering::Acquire) {
+            return None;
+        }
+        c.state.lock().unwrap_or_else(|e| e.into_inner()).err
+    }
+
+    /// The deadline, if this context or an ancestor has one.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use gosched_sync::context::Context;
+    /// let d = Instant::now() + Duration::from_secs(9);
+    /// let (ctx, _c) = Context::background().with_deadline(d);
+    /// assert_eq!(ctx.deadline(), Some(d));
+    /// ```
+    pub fn deadline(&self) -> Option<Instant> {
+        self.cancel_node()?.deadline
+    }
+
+    /// Go's `ctx.Done()`: a channel that is closed when the context is
+    /// done, so it can be an arm of [`select!`](crate::select) (its
+    /// `recv()` returns `None` once done). Never closed for the background
+    /// context.
+    ///
+    /// ```
+    /// use gosched_sync::{chan, context::Context, select};
+    /// futures::executor::block_on(async {
+    ///     let (ctx, cancel) = Context::background().with_cancel();
+    ///     let (tx, _rx) = chan::bounded::<u32>(0); // nobody receives
+    ///     let done = ctx.done_chan();
+    ///     cancel.cancel();
+    ///     let sent = select! {
+    ///         r = tx.send(1) => r.is_ok(),
+    ///         _ = done.recv() => false, // cancelled: give up the send
+    ///     };
+    ///     assert!(!sent);
+    /// });
+    /// ```
+    pub fn done_chan(&self) -> chan::Receiver<()> {
+        let Some(c) = self.cancel_node() else {
+            static NEVER: OnceLock<(chan::Sender<()>, chan::Receiver<()>)> = OnceLock::new();
+            return NEVER.get_or_init(|| chan::bounded(0)).1.clone();
+        };
+        let mut st = c.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.err.is_some() {
+            let (tx, rx) = chan::bounded(0);
+            tx.close();
+            return rx;
+        }
+        st.done_chan
+            .get_or_insert_with(|| chan::bounded(0))
+            .1
+            .clone()
+    }
+
+    /// A future that completes when the context is done (never, for the
+    /// background context). Parks with `WaitReason::ContextDone`.
+    ///
+    /// ```
+    /// use gosched_sync::context::Context;
+    /// let (ctx, cancel) = Context::background().with_cancel();
+    /// cancel.cancel();
+    /// futures::executor::block_on(ctx.done());
+    /// ```
+    pub fn done(&self) -> Done<'_> {
+        Done {
+            node: self.cancel_node(),
+            key: None,
+        }
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("err", &self.err())
+            .field("deadline", &self.deadline())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Future returned by [`Context::done`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Done<'a> {
+    node: Option<&'a CancelNode>,
+    key: Option<Key>,
+}
+
+impl fmt::Debug for Done<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Done")
+            .field("parked", &self.key.is_some())
+            .finish()
+    }
+}
+
+impl Future for Done<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let progress = std::task::ready!(coop::poll_proceed(cx));
+        let Some(node) = this.node else {
+            drop(progress);
+            set_wait_reason(WaitReason::ContextDone);
+            return Poll::Pending;
+        };
+        let mut st = node.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.err.is_some() {
+            if let Some(k) = this.key.take() {
+                st.waiters.remove(k);
+            }
+            drop(st);
+            progress.made_progress();
+            return Poll::Ready(());
+        }
+        match this.key {
+            Some(k) => update_waker(st.waiters.get_mut(k), cx.waker()),
+            None => this.key = Some(st.waiters.push_back(Some(cx.waker().clone()))),
+        }
+        drop(st);
+        drop(progress);
+        set_wait_reason(WaitReason::ContextDone);
+        Poll::Pending
+    }
+}
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        if let (Some(node), Some(k)) = (self.node, self.key.take()) {
+            node.state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .waiters
+                .remove(k);
+        }
+    }
+}
+
+/// Enforces a deadline set by [`Context::with_deadline_driven`]: when its
+/// sleep future completes, the context is cancelled with
+/// `DeadlineExceeded`. It completes early if the context is dropped.
+#[must_use = "the deadline is only enforced while the driver is polled"]
+pub struct DeadlineDriver<F> {
+    sleep: Pin<Box<F>>,
+    ctx: Weak<Node>,
+}
+
+impl<F> fmt::Debug for DeadlineDriver<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeadlineDriver").finish_non_exhaustive()
+    }
+}
+
+impl<F: Future<Output = ()>> Future for DeadlineDriver<F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        if self.ctx.strong_count() == 0 {
+            return Poll::Ready(());
+        }
+        std::task::ready!(self.sleep.as_mut().poll(cx));
+        if let Some(node) = self.ctx.upgrade() {
+            cancel_tree(&node, ContextError::DeadlineExceeded);
+        }
+        Poll::Ready(())
+    }
+}
+
+/// Something that can run a callback at a given time. Install one with
+/// [`set_timer`]; otherwise a std thread does it.
+pub trait Timer: Send + Sync {
+    /// Calls `fire` at (or soon after) `deadline`, from any thread.
+    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>);
+}
+
+static TIMER: OnceLock<&'static dyn Timer> = OnceLock::new();
+
+/// Installs the timer that drives [`Context::with_deadline`]. Call it
+/// once, before the first deadline context; returns `false` if a timer
+/// (possibly the default one) is already in use.
+///
+/// ```
+/// use std::time::Instant;
+/// use gosched_sync::context::{set_timer, Timer};
+/// struct Immediate;
+/// impl Timer for Immediate {
+///     fn schedule(&self, _at: Instant, fire: Box<dyn FnOnce() + Send>) {
+///         fire()
+///     }
+/// }
+/// static IMMEDIATE: Immediate = Immediate;
+/// let _installed = set_timer(&IMMEDIATE);
+/// ```
+pub fn set_timer(timer: &'static dyn Timer) -> bool {
+    TIMER.set(timer).is_ok()
+}
+
+fn timer() -> &'static dyn Timer {
+    *TIMER.get_or_init(|| {
+        static DEFAULT: OnceLock<ThreadTimer> = OnceLock::new();
+        DEFAULT.get_or_init(ThreadTimer::start)
+    })
+}
+
+/// The default [`Timer`]: one std thread sleeping until the earliest of a
+/// heap of deadlines.
+struct ThreadTimer {
+    heap: Arc<(StdMutex<BinaryHeap<Entry>>, Condvar)>,
+}
+
+struct Entry {
+    at: Instant,
+    seq: u64,
+    fire: Box<dyn FnOnce() + Send>,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest.
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+impl ThreadTimer {
+    fn start() -> ThreadTimer {
+        let heap: Arc<(StdMutex<BinaryHeap<Entry>>, Condvar)> = Arc::default();
+        let h = heap.clone();
+        std::thread::Builder::new()
+            .name("gosched-context-timer".into())
+            .spawn(move || Self::run(&h))
+            .expect("spawn the context timer thread");
+        ThreadTimer { heap }
+    }
+
+    fn run(heap: &(StdMutex<BinaryHeap<Entry>>, Condvar)) {
+        let (lock, cv) = heap;
+        let mut h = lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let now = Instant::now();
+            match h.peek().map(|e| e.at) {
+                Some(at) if at <= now => {
+                    let e = h.pop().expect("peeked");
+                    drop(h);
+                    (e.fire)();
+                    h = lock.lock().unwrap_or_else(|e| e.into_inner());
+                }
+                Some(at) => {
+                    h = cv
+                        .wait_timeout(h, at - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                None => h = cv.wait(h).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+}
+
+impl Timer for ThreadTimer {
+    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let (lock, cv) = &*self.heap;
+        let mut h = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+        let earliest = h.peek().is_none_or(|e| deadline < e.at);
+        h.push(Entry {
+            at: deadline,
+            seq,
+            fire,
+        });
+        drop(h);
+        if earliest {
+            cv.notify_one();
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Switch between std and loom synchronization types.
+//!
+//! Every lock and atomic in this crate is imported from here, so that
+//! `RUSTFLAGS="--cfg gosched_loom"` runs the loom models against the real
+//! code: loom then sees every lock acquisition and atomic access and explores
+//! their interleavings. Outside loom these are plain re-exports of std.
+
+#[cfg(gosched_loom)]
+pub(crate) use loom::sync::{atomic, Arc, Mutex, MutexGuard};
+
+#[cfg(not(gosched_loom))]
+pub(crate) use std::sync::{atomic, Arc, Mutex, MutexGuard};
+
+/// One iteration of a spin-wait. Under loom it yields to the model's
+/// scheduler, which would otherwise never run the thread being waited for.
+#[inline]
+pub(crate) fn spin() {
+    #[cfg(gosched_loom)]
+    loom::thread::yield_now();
+    #[cfg(not(gosched_loom))]
+    std::hint::spin_loop();
+}
+
+/// Locks `m`, ignoring poisoning: no critical section in this crate leaves
+/// its state inconsistent when user code panics, because user code (drops
+/// of `T`, wakers) never runs while one of these locks is held.
+#[inline]
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}

@@ -1,0 +1,235 @@
+//! `oneshot`: a channel for exactly one value (Go's `make(chan T, 1)` used
+//! once, a common idiom for a reply).
+//!
+//! # Design
+//!
+//! A std mutex guards `{ value, receiver's waker, sender alive, receiver
+//! alive }`. Both halves own an `Arc` of it.
+//!
+//! 1. [`Sender::send`] consumes the sender: if the receiver is gone (or
+//!    closed) the value comes back as `Err(value)`; otherwise it is stored
+//!    and the receiver woken.
+//! 2. Polling the [`Receiver`] takes the value if present; if the sender is
+//!    gone without sending it fails with [`RecvError`]; otherwise it stores
+//!    its waker and parks (`WaitReason::ChanReceive`).
+//! 3. Dropping the sender without sending wakes the receiver (step 2 then
+//!    reports the error).
+//!
+//! # Invariants
+//!
+//! - At most one value is ever stored; once taken, the receiver reports
+//!   closed.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use gosched_executor::coop;
+use gosched_executor::task::{set_wait_reason, WaitReason};
+
+use crate::loom::{lock, Arc, Mutex as StdMutex};
+use crate::waitlist::update_waker;
+
+struct Shared<T> {
+    value: Option<T>,
+    rx_waker: Option<Waker>,
+    tx_alive: bool,
+    rx_alive: bool,
+}
+
+/// Creates a oneshot channel.
+///
+/// ```
+/// futures::executor::block_on(async {
+///     let (tx, rx) = gosched_sync::oneshot::channel();
+///     std::thread::spawn(move || tx.send("done").unwrap());
+///     assert_eq!(rx.await, Ok("done"));
+/// });
+/// ```
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(StdMutex::new(Shared {
+        value: None,
+        rx_waker: None,
+        tx_alive: true,
+        rx_alive: true,
+    }));
+    (
+        Sender {
+            shared: Some(shared.clone()),
+        },
+        Receiver { shared },
+    )
+}
+
+/// The sender was dropped without sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvError;
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("oneshot sender dropped without sending")
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+/// Why [`Receiver::try_recv`] returned no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Not sent yet.
+    Empty,
+    /// The sender is gone without sending, or the value was already taken.
+    Closed,
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("oneshot value not sent yet"),
+            TryRecvError::Closed => f.write_str("oneshot channel closed"),
+        }
+    }
+}
+
+impl std::error::Error for TryRecvError {}
+
+/// Sends the one value.
+pub struct Sender<T> {
+    /// `None` once used.
+    shared: Option<Arc<StdMutex<Shared<T>>>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends the value; gives it back if the receiver is gone.
+    ///
+    /// ```
+    /// let (tx, rx) = gosched_sync::oneshot::channel();
+    /// drop(rx);
+    /// assert_eq!(tx.send(1), Err(1));
+    /// ```
+    pub fn send(mut self, value: T) -> Result<(), T> {
+        let shared = self.shared.take().expect("sender used once");
+        let mut st = lock(&shared);
+        st.tx_alive = false;
+        if !st.rx_alive {
+            return Err(value);
+        }
+        st.value = Some(value);
+        let waker = st.rx_waker.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Whether the receiver is gone (a send would fail).
+    ///
+    /// ```
+    /// let (tx, mut rx) = gosched_sync::oneshot::channel::<()>();
+    /// rx.close();
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.as_ref().is_none_or(|s| !lock(s).rx_alive)
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            let mut st = lock(&shared);
+            st.tx_alive = false;
+            let waker = st.rx_waker.take();
+            drop(st);
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("oneshot::Sender").finish_non_exhaustive()
+    }
+}
+
+/// Receives the one value; a future resolving to it.
+pub struct Receiver<T> {
+    shared: Arc<StdMutex<Shared<T>>>,
+}
+
+impl<T> Receiver<T> {
+    /// Takes the value if it was sent.
+    ///
+    /// ```
+    /// use gosched_sync::oneshot::{self, TryRecvError};
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(3).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(3));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let mut st = lock(&self.shared);
+        match st.value.take() {
+            Some(v) => Ok(v),
+            None if st.tx_alive => Err(TryRecvError::Empty),
+            None => Err(TryRecvError::Closed),
+        }
+    }
+
+    /// Refuses the value: a later send fails and returns it. A value sent
+    /// before can still be taken with [`try_recv`](Self::try_recv).
+    ///
+    /// ```
+    /// let (tx, mut rx) = gosched_sync::oneshot::channel();
+    /// rx.close();
+    /// assert_eq!(tx.send(1), Err(1));
+    /// ```
+    pub fn close(&mut self) {
+        lock(&self.shared).rx_alive = false;
+    }
+}
+
+impl<T> Future for Receiver<T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let progress = std::task::ready!(coop::poll_proceed(cx));
+        let mut st = lock(&self.shared);
+        if let Some(v) = st.value.take() {
+            drop(st);
+            progress.made_progress();
+            return Poll::Ready(Ok(v));
+        }
+        if !st.tx_alive {
+            drop(st);
+            progress.made_progress();
+            return Poll::Ready(Err(RecvError));
+        }
+        update_waker(&mut st.rx_waker, cx.waker());
+        drop(st);
+        drop(progress);
+        set_wait_reason(WaitReason::ChanReceive);
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut st = lock(&self.shared);
+        st.rx_alive = false;
+        let value = st.value.take();
+        drop(st);
+        drop(value);
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("oneshot::Receiver").finish_non_exhaustive()
+    }
+}
