@@ -45,7 +45,8 @@ pub struct TcpListener {
 
 impl TcpListener {
     /// Binds to `addr` (the first of its addresses that binds) and
-    /// listens.
+    /// listens, with a backlog of 1024 (capped by the system's
+    /// `somaxconn`).
     ///
     /// ```
     /// let reactor = gosched_netpoll::Reactor::new().unwrap();
@@ -54,7 +55,9 @@ impl TcpListener {
     /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         each_addr(addr, |a| async move {
-            TcpListener::from_mio(mio::net::TcpListener::bind(a)?)
+            let listener = mio::net::TcpListener::bind(a)?;
+            super::backlog::widen(&listener)?;
+            TcpListener::from_mio(listener)
         })
         .await
     }
