@@ -180,7 +180,22 @@ impl fmt::Debug for TcpListener {
     }
 }
 
-/// Stream of accepted connections, from [`TcpListener::incoming`].
+/// Stream of accepted connections, from [`TcpListener::incoming`]. It
+/// never ends; it keeps its own EMFILE back-off state between items.
+///
+/// ```
+/// use futures::StreamExt;
+/// use gosched_netpoll::net::{TcpListener, TcpStream};
+/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// reactor.block_on(async {
+///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = l.local_addr().unwrap();
+///     let accepted = l.incoming().take(2).collect::<Vec<_>>();
+///     let (accepted, _c1, _c2) =
+///         futures::join!(accepted, TcpStream::connect(addr), TcpStream::connect(addr));
+///     assert_eq!(accepted.len(), 2);
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct Incoming<'a> {

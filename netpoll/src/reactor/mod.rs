@@ -228,6 +228,11 @@ impl Reactor {
         source: &mut impl Source,
         interest: mio::Interest,
     ) -> io::Result<(usize, Arc<IoState>)> {
+        // Acquire pairs with the Release store in `Inner::shutdown`. This
+        // check is a courtesy (fail early); a registration that races with
+        // shutdown is caught by the SHUTDOWN bit shutdown sets under the
+        // table lock, or, if it is inserted after, sees no event and is
+        // dropped with its task.
         if self.inner.is_shutdown.load(Ordering::Acquire) {
             return Err(shutdown_error());
         }
@@ -292,7 +297,9 @@ impl Inner {
         if skip() {
             return;
         }
-        // Acquire pairs with the AcqRel swap in `unpark`.
+        // AcqRel: the acquire half pairs with the AcqRel swap in `unpark`
+        // (we see what the unparker did before it), the release half keeps
+        // the reset ordered before our poll.
         let mut timeout = timeout;
         if self.notified.swap(false, Ordering::AcqRel) {
             timeout = Some(Duration::ZERO);
@@ -334,6 +341,7 @@ impl Inner {
     }
 
     fn shutdown(&self) {
+        // Release pairs with the Acquire load in `Reactor::register`.
         self.is_shutdown.store(true, Ordering::Release);
         let mut dropped = Vec::new();
         {
