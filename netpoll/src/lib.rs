@@ -48,6 +48,7 @@
 //! });
 //! ```
 
+mod loom;
 pub mod net;
 pub mod reactor;
 pub mod time;

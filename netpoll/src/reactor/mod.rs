@@ -55,6 +55,8 @@
 mod block_on;
 mod current;
 pub(crate) mod io_state;
+#[cfg(all(test, gosched_loom))]
+mod loom_io_state;
 pub(crate) mod poll_io;
 pub(crate) mod table;
 
@@ -421,7 +423,7 @@ impl fmt::Debug for Reactor {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(gosched_loom)))]
 mod tests {
     use super::io_state::Direction;
     use super::poll_io::PollIo;
