@@ -12,13 +12,13 @@
 //! # What gosched does
 //!
 //! A [`Reactor`] is a cheap handle around one `mio::Poll`, one `mio::Waker`
-//! (the eventfd), the registration [`table`] and the timer wheel. The
+//! (the eventfd), the registration table (`table.rs`) and the timer wheel. The
 //! executor sees it only as a [`Driver`]:
 //!
 //! 1. `park(timeout)`: lock the poller, bound `timeout` by the next timer
 //!    (recording the bound so an earlier timer can interrupt it, see
 //!    `time::driver`), `epoll_wait`, store each event's readiness in its
-//!    registration ([`io_state`]) and collect the wakers it releases, then
+//!    registration (`io_state.rs`) and collect the wakers it releases, then
 //!    fire due timers, then wake everything collected, in that order, with
 //!    no lock but the poller's held.
 //! 2. `poll_nonblocking()`: the same with a zero timeout, but only if the
