@@ -7,6 +7,10 @@
 //! and 4 producers and one consumer (N = 1M), and through a rendezvous
 //! channel (N = 100k; capacity 1 where the library has no 0).
 //!
+//! Plus `select/pingpong`: 100k round trips through a server task waiting
+//! in a two-arm select, gosched's `select!` over rendezvous channels against
+//! `tokio::select!` over tokio mpsc(1).
+//!
 //! Run: `cargo bench --bench sync_chan` (quiet 2-core machine).
 //! Go's numbers for orientation (same machine): 1M via 1024 slots, 1
 //! producer: 82 ms; 4 producers: 45 ms; 100k rendezvous: 17 ms.
@@ -234,5 +238,74 @@ fn chan_throughput(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, chan_throughput);
+/// Round trips through a server task that waits in a two-arm select
+/// (ping or quit) and answers on a second channel.
+const ROUND_TRIPS: u64 = 100_000;
+
+async fn gosched_select_pingpong() {
+    use gosched_sync::{chan, select};
+    let (ping_tx, ping_rx) = chan::bounded::<u64>(0);
+    let (pong_tx, pong_rx) = chan::bounded::<u64>(0);
+    let (quit_tx, quit_rx) = chan::bounded::<()>(0);
+    spawn(async move {
+        loop {
+            select! {
+                v = ping_rx.recv() => { pong_tx.send(v.unwrap() + 1).await.unwrap(); }
+                _ = quit_rx.recv() => break,
+            }
+        }
+    });
+    let mut v = 0;
+    for _ in 0..ROUND_TRIPS {
+        ping_tx.send(v).await.unwrap();
+        v = pong_rx.recv().await.unwrap();
+    }
+    quit_tx.send(()).await.unwrap();
+    assert_eq!(v, ROUND_TRIPS);
+}
+
+async fn tokio_select_pingpong() {
+    use tokio::sync::mpsc;
+    let (ping_tx, mut ping_rx) = mpsc::channel::<u64>(1);
+    let (pong_tx, mut pong_rx) = mpsc::channel::<u64>(1);
+    let (quit_tx, mut quit_rx) = mpsc::channel::<()>(1);
+    spawn(async move {
+        loop {
+            tokio::select! {
+                v = ping_rx.recv() => match v {
+                    // mpsc(1) sends complete before the server sees them, so
+                    // ping may close (None) before quit is picked.
+                    Some(v) => pong_tx.send(v + 1).await.unwrap(),
+                    None => break,
+                },
+                _ = quit_rx.recv() => break,
+            }
+        }
+    });
+    let mut v = 0;
+    for _ in 0..ROUND_TRIPS {
+        ping_tx.send(v).await.unwrap();
+        v = pong_rx.recv().await.unwrap();
+    }
+    quit_tx.send(()).await.unwrap();
+    assert_eq!(v, ROUND_TRIPS);
+}
+
+fn select_pingpong(c: &mut Criterion) {
+    let rt = Runtime::builder().procs(PROCS).build().unwrap();
+    let mut g = c.benchmark_group("select/pingpong");
+    g.throughput(Throughput::Elements(ROUND_TRIPS));
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(5));
+    g.bench_function(BenchmarkId::new("gosched_select", "gosched_rt"), |b| {
+        b.iter(|| on_gosched(&rt, gosched_select_pingpong()))
+    });
+    g.bench_function(BenchmarkId::new("tokio_select_mpsc1", "gosched_rt"), |b| {
+        b.iter(|| on_gosched(&rt, tokio_select_pingpong()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, chan_throughput, select_pingpong);
 criterion_main!(benches);

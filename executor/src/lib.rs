@@ -41,6 +41,7 @@ pub use runtime::{
     block_on, dump, dump_grouped, num_tasks, run, set_default_driver, spawn, spawn_blocking,
     Builder, DriverFactory, EnterGuard, Handle, Runtime, PROCS_ENV,
 };
+pub use sched::handoff::block_in_place;
 pub use sysmon::DEBUG_ENV;
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};

@@ -24,6 +24,9 @@ pub struct ProcMetrics {
     pub parks: u64,
     /// Polls that ended because the coop budget ran out.
     pub forced_yields: u64,
+    /// Times this P was handed to another M: retaken by sysmon from an M
+    /// stuck in one poll, or given away by `block_in_place`.
+    pub handoffs: u64,
     /// Tasks queued on this P now.
     pub queued: usize,
 }
@@ -60,7 +63,8 @@ impl Metrics {
                     global_pulls: p.metrics.global_pulls.load(Relaxed),
                     parks: p.metrics.parks.load(Relaxed),
                     forced_yields: p.metrics.forced_yields.load(Relaxed),
-                    queued: p.runq.len(),
+                    handoffs: p.metrics.handoffs.load(Relaxed),
+                    queued: p.runq().len(),
                 })
                 .collect(),
             tasks: shared.registry.len(),

@@ -60,6 +60,7 @@ pub struct Builder {
     stack_size: Option<usize>,
     max_blocking: usize,
     keep_alive: Duration,
+    max_threads: usize,
     driver: Option<Arc<dyn Driver>>,
 }
 
@@ -82,6 +83,7 @@ impl Default for Builder {
             stack_size: None,
             max_blocking: DEFAULT_MAX_BLOCKING,
             keep_alive: DEFAULT_KEEP_ALIVE,
+            max_threads: 10_000,
             driver: None,
         }
     }
@@ -119,6 +121,15 @@ impl Builder {
         self
     }
 
+    /// Most worker threads (Ms) alive at once (Go's max threads, default
+    /// 10,000). Ms beyond `procs` are started when a P is handed off from
+    /// a blocked M; at the limit, a hand-off does not happen (and
+    /// `block_in_place` runs its closure in place).
+    pub fn max_threads(mut self, n: usize) -> Self {
+        self.max_threads = n;
+        self
+    }
+
     /// The driver idle workers block in (the netpoller). Without one, the
     /// factory given to [`set_default_driver`] makes it; without that, idle
     /// workers sleep on their thread parker.
@@ -137,6 +148,15 @@ impl Builder {
             Some(n) => n,
             None => procs_from_env()?,
         };
+        if self.max_threads < procs {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "gosched: max_threads ({}) is below procs ({procs})",
+                    self.max_threads
+                ),
+            ));
+        }
         if procs == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -155,6 +175,7 @@ impl Builder {
         let config = Config {
             thread_name: self.thread_name,
             stack_size: self.stack_size,
+            max_threads: self.max_threads,
         };
         let shared = Shared::start(procs, driver, config, blocking)?;
         Ok(Runtime {

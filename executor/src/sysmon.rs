@@ -1,17 +1,23 @@
 //! sysmon: the runtime's monitor thread (Go's `sysmon`).
 //!
-//! Today it does one of sysmon's jobs: `GOSCHED_DEBUG=schedtrace=N` makes
-//! it print Go's SCHED line to stderr every N milliseconds, and
-//! `scheddetail=1` adds a line per P and per M. It runs only when asked
-//! for, so a runtime without tracing has no extra thread.
+//! One thread per runtime, sleeping 20 µs at first and doubling up to
+//! 10 ms while it finds nothing to do (Go's schedule). Each round it:
+//!
+//! 1. **Retakes** a P whose M has been inside one task poll for more than
+//!    10 ms (Go's `forcePreemptNS`) while other tasks wait (on that P or
+//!    in the global queue), and hands it to another M (`handoff.rs`). A
+//!    poll is "one" when the P's poll counter has not moved; an M that is
+//!    merely busy polls many short tasks and is left alone.
+//! 2. **Polls the netpoller** without blocking when no M is parked in it
+//!    and sysmon has not polled it for 10 ms, so timers and sockets are
+//!    served even while every M is stuck.
+//! 3. **Wakes an M** when tasks are queued and every P is idle.
+//! 4. With `GOSCHED_DEBUG=schedtrace=N`, prints Go's SCHED line every N ms
+//!    (`scheddetail=1` adds a line per P and per M).
 //!
 //! ```text
 //! SCHED 1004ms: gomaxprocs=2 idleprocs=0 threads=5 spinningthreads=0 idlethreads=1 runqueue=0 [3 0]
 //! ```
-//!
-//! Retaking a P from an M stuck inside one poll, and handing a P off
-//! around `block_in_place`, are sysmon's other jobs in Go; they are not
-//! built yet (see docs/architecture.md, "Not yet built").
 //!
 //! A bad `GOSCHED_DEBUG` value is reported once per process on stderr and
 //! otherwise ignored: a typo in a debug switch must not stop a service.
@@ -85,14 +91,11 @@ impl SysmonStop {
     }
 }
 
-/// Starts the monitor thread if the settings ask for anything.
+/// Starts the monitor thread.
 pub(crate) fn start(
     shared: &Arc<Shared>,
     settings: DebugSettings,
 ) -> std::io::Result<Option<(Arc<SysmonStop>, std::thread::JoinHandle<()>)>> {
-    if settings.schedtrace_ms == 0 {
-        return Ok(None);
-    }
     let stop = Arc::new(SysmonStop {
         stopped: Mutex::new(false),
         cv: Condvar::new(),
@@ -105,36 +108,119 @@ pub(crate) fn start(
     Ok(Some((stop, h)))
 }
 
+/// How long one poll may run before its P is handed to another M.
+pub(crate) const RETAKE_AFTER: Duration = Duration::from_millis(10);
+const MIN_DELAY: Duration = Duration::from_micros(20);
+const MAX_DELAY: Duration = Duration::from_millis(10);
+/// How often sysmon polls the netpoller itself when nobody is parked in it.
+const NETPOLL_EVERY: Duration = Duration::from_millis(10);
+
+/// What sysmon last saw of a P.
+#[derive(Clone, Copy)]
+struct PSeen {
+    polls: u64,
+    since: Instant,
+}
+
 fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
     let start = Instant::now();
-    let period = Duration::from_millis(settings.schedtrace_ms);
-    let mut next = start + period;
+    let period = Duration::from_millis(settings.schedtrace_ms.max(1));
+    let mut next_trace = start + period;
+    let mut delay = MIN_DELAY;
+    let mut idle_rounds = 0u32;
+    let mut last_netpoll = start;
+    let mut seen: Vec<PSeen> = Vec::new();
     loop {
         {
-            let mut g = stop.stopped.lock().unwrap_or_else(|e| e.into_inner());
-            loop {
-                if *g {
-                    return;
-                }
-                let now = Instant::now();
-                if now >= next {
-                    break;
-                }
-                g = stop
-                    .cv
-                    .wait_timeout(g, next - now)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+            let g = stop.stopped.lock().unwrap_or_else(|e| e.into_inner());
+            if *g {
+                return;
+            }
+            let (g, _) = stop
+                .cv
+                .wait_timeout(g, delay)
+                .unwrap_or_else(|e| e.into_inner());
+            if *g {
+                return;
             }
         }
-        next += period;
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        eprint!(
-            "{}",
-            schedtrace(&shared, start.elapsed(), settings.scheddetail)
-        );
+        let now = Instant::now();
+        let mut acted = false;
+        // 1. Retake.
+        if seen.len() != shared.procs.len() {
+            seen = shared
+                .procs
+                .iter()
+                .map(|p| PSeen {
+                    polls: p.metrics.polls.load(Relaxed),
+                    since: now,
+                })
+                .collect();
+        }
+        for (i, p) in shared.procs.iter().enumerate() {
+            let polls = p.metrics.polls.load(Relaxed);
+            if polls != seen[i].polls || !p.running.load(Relaxed) {
+                seen[i] = PSeen { polls, since: now };
+                continue;
+            }
+            if now.duration_since(seen[i].since) < RETAKE_AFTER {
+                continue;
+            }
+            let waiting = !p.runq().is_empty() || !shared.inject.is_empty();
+            if !waiting {
+                continue;
+            }
+            let holder = shared
+                .all_ms()
+                .into_iter()
+                .find(|m| m.cur_p.load(Relaxed) == i);
+            if let Some(m) = holder {
+                if shared.handoff(i, &m) {
+                    acted = true;
+                }
+            }
+            seen[i].since = now;
+        }
+        // 2. Netpoll, when nobody is parked in it.
+        if now.duration_since(last_netpoll) >= NETPOLL_EVERY {
+            last_netpoll = now;
+            if !shared.idle.driver_busy.load(Relaxed) && shared.poll_driver_nonblocking() {
+                acted = true;
+            }
+        }
+        // 3. Work queued while every P sleeps.
+        if shared.idle.npidle.load(Relaxed) == shared.procs.len() && shared.has_any_work() {
+            shared.wakep();
+            acted = true;
+        }
+        // 4. Trace.
+        if settings.schedtrace_ms > 0 && now >= next_trace {
+            next_trace += period;
+            eprint!(
+                "{}",
+                schedtrace(&shared, start.elapsed(), settings.scheddetail)
+            );
+        }
+        // Go's back-off: 20 µs while busy, doubling after 50 idle rounds.
+        if acted {
+            idle_rounds = 0;
+            delay = MIN_DELAY;
+        } else {
+            idle_rounds += 1;
+            if idle_rounds > 50 {
+                delay = (delay * 2).min(MAX_DELAY);
+            }
+        }
+        if settings.schedtrace_ms > 0 {
+            delay = delay.min(
+                next_trace
+                    .saturating_duration_since(Instant::now())
+                    .max(MIN_DELAY),
+            );
+        }
     }
 }
 
@@ -148,7 +234,7 @@ pub(crate) fn schedtrace(shared: &Shared, elapsed: Duration, detail: bool) -> St
     let runqs: Vec<String> = shared
         .procs
         .iter()
-        .map(|p| p.runq.len().to_string())
+        .map(|p| p.runq().len().to_string())
         .collect();
     let threads = shared.nthreads.load(Relaxed) + shared.blocking.threads() + 1;
     let mut out = format!(
@@ -173,7 +259,7 @@ pub(crate) fn schedtrace(shared: &Shared, elapsed: Duration, detail: bool) -> St
                 "  P{i}: status={} schedtick={} m={owner} runqsize={} polls={} steals={} parks={}",
                 if p.running.load(Relaxed) { 1 } else { 0 },
                 p.schedtick.load(Relaxed),
-                p.runq.len(),
+                p.runq().len(),
                 p.metrics.polls.load(Relaxed),
                 p.metrics.steals.load(Relaxed),
                 p.metrics.parks.load(Relaxed),

@@ -146,7 +146,7 @@ fn spawn_after_shutdown_is_cancelled_not_leaked() {
 fn block_on_inside_a_worker_panics_with_a_clear_message() {
     let rt = rt(1);
     let h = rt.handle().clone();
-    let res = rt.block_on(spawn(async move { h.block_on(async {}) }));
+    let res = rt.block_on(rt.spawn(async move { h.block_on(async {}) }));
     std::panic::resume_unwind(res.unwrap_err().into_panic());
 }
 
@@ -238,7 +238,7 @@ fn a_child_spawned_before_its_parent_blocks_is_stolen_from_runnext() {
     // thread until the child runs. On a runtime whose runnext cannot be
     // stolen this waits out the whole timeout.
     let rt = rt(2);
-    let ran = rt.block_on(spawn(async {
+    let ran = rt.block_on(rt.spawn(async {
         let (tx, rx) = std::sync::mpsc::channel();
         let _child = spawn(async move { tx.send(()).unwrap() });
         rx.recv_timeout(Duration::from_secs(20)).is_ok()
@@ -252,7 +252,7 @@ fn yield_now_lets_every_queued_task_run() {
     let rt = rt(1);
     let done = Arc::new(AtomicUsize::new(0));
     let d = done.clone();
-    let v = rt.block_on(spawn(async move {
+    let v = rt.block_on(rt.spawn(async move {
         let hs: Vec<_> = (0..50)
             .map(|_| {
                 let d = d.clone();
@@ -282,7 +282,7 @@ fn two_tasks_waking_each_other_do_not_starve_a_third() {
     let rt = rt(1);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (s1, s2) = (stop.clone(), stop.clone());
-    let ok = rt.block_on(spawn(async move {
+    let ok = rt.block_on(rt.spawn(async move {
         let (mut a_tx, mut a_rx) = futures::channel::mpsc::channel::<()>(0);
         let (mut b_tx, mut b_rx) = futures::channel::mpsc::channel::<()>(0);
         use futures::{SinkExt, StreamExt};

@@ -90,7 +90,7 @@ fn a_full_ring_overflows_to_the_global_queue_without_loss() {
     let rt = Runtime::builder().procs(1).build().unwrap();
     let count = Arc::new(AtomicU64::new(0));
     let c = count.clone();
-    rt.block_on(spawn(async move {
+    rt.block_on(rt.spawn(async move {
         let hs: Vec<_> = (0..10_000)
             .map(|_| {
                 let c = c.clone();

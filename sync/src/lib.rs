@@ -23,11 +23,38 @@
 //! gosched worker both calls are no-ops, so everything here also works on
 //! `futures::executor`, tokio, smol or plain threads.
 //!
+//! # Guarantees shared by every primitive
+//!
+//! - Cancellation safety: dropping any future of this crate removes its
+//!   waiter at once, and whatever it had already been handed (a channel
+//!   value, a lock, permits, a `notify_one`, a `Cond` signal) is passed on
+//!   or given back. Nothing is lost, and no queue keeps a dead waiter.
+//! - Fairness: waiters queue FIFO (the mutex adds Go's barging in normal
+//!   mode and hand-off in starvation mode); `select!` picks uniformly.
+//! - No user code runs under an internal lock: wakers are called and
+//!   values dropped after unlocking.
+//!
 //! # Layout
 //!
-//! One concept per file. `waitlist.rs` is the waiter queue every primitive
-//! parks in; `loom.rs` switches locks and atomics to loom under
-//! `--cfg gosched_loom`; `rand.rs` feeds `select!`'s fair choice.
+//! One concept per file; each opens with its design essay. `chan/state.rs`
+//! is the channel (Go's `hchan`) and `chan/select.rs` the select protocol;
+//! `waitlist.rs` is the waiter queue every primitive parks in; `loom.rs`
+//! switches locks and atomics to loom under `--cfg gosched_loom`; `rand.rs`
+//! feeds `select!`'s fair choice; `loom_*.rs` are the loom models.
+//!
+//! # Timers
+//!
+//! This crate depends on the executor only, not on netpoll. Context
+//! deadlines run on a small std timer thread by default; the runtime can
+//! install its own timers with [`context::set_timer`], and any sleep future
+//! can drive one context with [`context::Context::with_deadline_driven`].
+//!
+//! # Tests
+//!
+//! - `cargo test -p gosched-sync`: unit, doc, stress (scale them with
+//!   `GOSCHED_STRESS_SCALE=40` in release for 1M messages) and runtime tests.
+//! - `LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg gosched_loom" cargo test -p
+//!   gosched-sync --release --lib loom`: the loom models.
 
 mod loom;
 mod rand;
@@ -46,11 +73,19 @@ mod taskgroup;
 mod waitgroup;
 
 #[cfg(all(test, gosched_loom))]
+mod loom_cond;
+#[cfg(all(test, gosched_loom))]
 mod loom_mutex;
+#[cfg(all(test, gosched_loom))]
+mod loom_notify;
+#[cfg(all(test, gosched_loom))]
+mod loom_oneshot;
 #[cfg(all(test, gosched_loom))]
 mod loom_rwlock;
 #[cfg(all(test, gosched_loom))]
 mod loom_semaphore;
+#[cfg(all(test, gosched_loom))]
+mod loom_waitgroup;
 
 pub use cond::Cond;
 pub use mutex::{LockFuture, Mutex, MutexGuard, OwnedMutexGuard, STARVATION_THRESHOLD};

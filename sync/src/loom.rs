@@ -21,6 +21,15 @@ pub(crate) fn spin() {
     std::hint::spin_loop();
 }
 
+/// Gives the CPU away during a long spin-wait (a loom yield under loom).
+#[inline]
+pub(crate) fn yield_thread() {
+    #[cfg(gosched_loom)]
+    loom::thread::yield_now();
+    #[cfg(not(gosched_loom))]
+    std::thread::yield_now();
+}
+
 /// Locks `m`, ignoring poisoning: no critical section in this crate leaves
 /// its state inconsistent when user code panics, because user code (drops
 /// of `T`, wakers) never runs while one of these locks is held.

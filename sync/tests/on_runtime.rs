@@ -1,5 +1,6 @@
 //! The primitives under the gosched runtime itself: many tasks on 2 Ps,
-//! with the coop budget and wait reasons live.
+//! with the coop budget and wait reasons live. The 4x4 sizes scale with
+//! `GOSCHED_STRESS_SCALE` (e.g. 50 in release: 1M+ messages per kind).
 #![cfg(not(gosched_loom))]
 
 use gosched_executor::{spawn, Runtime};
@@ -7,7 +8,17 @@ use gosched_sync::chan::{self, Receiver, Sender};
 use gosched_sync::{select, Mutex, WaitGroup};
 use std::sync::Arc;
 
+/// `n` times the `GOSCHED_STRESS_SCALE` environment variable (default 1).
+fn scaled(n: u64) -> u64 {
+    let scale = std::env::var("GOSCHED_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(1);
+    n * scale.max(1)
+}
+
 fn run_4x4(make: fn() -> (Sender<u64>, Receiver<u64>), per: u64) {
+    let per = scaled(per);
     let rt = Runtime::builder().procs(2).build().unwrap();
     let mut all = rt.block_on(async move {
         let (tx, rx) = make();

@@ -59,7 +59,10 @@ pub(crate) struct MPark {
     pub(crate) thread: Mutex<Option<thread::Thread>>,
     /// The P this M holds (`usize::MAX`: none). Written by the M when it
     /// acquires or releases a P; read by schedtrace.
-    pub(crate) cur_p: std::sync::atomic::AtomicUsize,
+    pub(crate) cur_p: AtomicUsize,
+    /// Set (under the idle lock) when this M's P was handed to another M;
+    /// cleared by this M once it has let go of the P.
+    pub(crate) retaken: AtomicBool,
 }
 
 impl MPark {
@@ -68,7 +71,8 @@ impl MPark {
             slot: Mutex::new(None),
             in_driver: AtomicBool::new(false),
             thread: Mutex::new(None),
-            cur_p: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            cur_p: AtomicUsize::new(usize::MAX),
+            retaken: AtomicBool::new(false),
         })
     }
 

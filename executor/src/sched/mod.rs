@@ -20,12 +20,15 @@
 //! After queueing, `wakep` starts an idle M if none is spinning (see the
 //! protocol in `idle.rs`).
 
+pub(crate) mod handoff;
 pub(crate) mod idle;
 pub(crate) mod inject;
 pub(crate) mod processor;
 pub(crate) mod runq;
 pub(crate) mod worker;
 
+#[cfg(all(test, gosched_loom))]
+mod loom_handoff;
 #[cfg(all(test, gosched_loom))]
 mod loom_park;
 #[cfg(all(test, gosched_loom))]
@@ -37,7 +40,8 @@ use std::sync::Arc;
 use idle::{Idle, MPark, Wakeup};
 use inject::Injector;
 use processor::{PToken, Processor};
-use worker::{MContext, Worker, CURRENT_M};
+use runq::RunQueue;
+use worker::{Worker, CURRENT_M};
 
 use crate::loom::{fence, lock, AtomicBool, AtomicUsize, Mutex};
 use crate::task::{Notified, Registry};
@@ -47,11 +51,43 @@ use crate::Driver;
 pub(crate) struct Config {
     pub(crate) thread_name: String,
     pub(crate) stack_size: Option<usize>,
+    /// Most Ms (worker threads) alive at once (Go's max threads).
+    pub(crate) max_threads: usize,
+}
+
+/// Every ring the scheduler ever made: the Ps' current rings, rings kept
+/// by Ms whose P was handed off, and retired rings ready for reuse. Rings
+/// are freed only with the scheduler, so a thief holding a stale ring
+/// pointer always points at a live ring (stealing from any ring is safe).
+pub(crate) struct RingArena {
+    // Boxed on purpose: rings must keep their address while the vector
+    // grows, since Ps and Ms hold raw pointers to them.
+    #[allow(clippy::vec_box)]
+    all: Vec<Box<RunQueue>>,
+    free: Vec<*const RunQueue>,
+}
+
+// SAFETY: the raw pointers point into `all`, whose boxes never move or
+// drop before the arena; RunQueue itself is Sync.
+unsafe impl Send for RingArena {}
+
+impl RingArena {
+    /// A ring with no tasks, for a P that gets a new owner.
+    fn alloc(&mut self) -> *const RunQueue {
+        if let Some(r) = self.free.pop() {
+            return r;
+        }
+        let b = Box::new(RunQueue::new());
+        let p = &*b as *const RunQueue;
+        self.all.push(b);
+        p
+    }
 }
 
 /// Everything Ms and wakers share.
 pub(crate) struct Shared {
     pub(crate) procs: Box<[Processor]>,
+    rings: Mutex<RingArena>,
     pub(crate) inject: Injector,
     pub(crate) idle: Idle,
     pub(crate) registry: Registry,
@@ -103,13 +139,15 @@ impl Shared {
         blocking: crate::blocking::BlockingPool,
     ) -> (Arc<Shared>, Vec<Arc<MPark>>) {
         let ms: Vec<Arc<MPark>> = (0..procs).map(|_| MPark::new()).collect();
+        let mut arena = RingArena {
+            all: Vec::new(),
+            free: Vec::new(),
+        };
         let shared = Arc::new(Shared {
-            procs: (0..procs).map(|_| Processor::new()).collect(),
+            procs: (0..procs).map(|_| Processor::new(arena.alloc())).collect(),
+            rings: Mutex::new(arena),
             inject: Injector::new(),
-            idle: Idle::new(
-                (0..procs).rev().map(PToken::new_for_init).collect(),
-                ms.clone(),
-            ),
+            idle: Idle::new((0..procs).rev().map(PToken::mint).collect(), ms.clone()),
             registry: Registry::new(procs),
             driver,
             blocking,
@@ -130,13 +168,14 @@ impl Shared {
         let config = Config {
             thread_name: "loom".into(),
             stack_size: None,
+            max_threads: procs,
         };
         let blocking =
             crate::blocking::BlockingPool::new(1, std::time::Duration::from_secs(1), "loom".into());
         Shared::new(procs, None, config, blocking).0
     }
 
-    fn spawn_m(self: &Arc<Self>, park: Arc<MPark>, seed: u64) -> std::io::Result<()> {
+    pub(crate) fn spawn_m(self: &Arc<Self>, park: Arc<MPark>, seed: u64) -> std::io::Result<()> {
         let shared = self.clone();
         let mut b = std::thread::Builder::new().name(self.config.thread_name.clone());
         if let Some(s) = self.config.stack_size {
@@ -144,14 +183,9 @@ impl Shared {
         }
         self.nthreads.fetch_add(1, SeqCst);
         let res = b.spawn(move || {
-            let ctx = MContext {
-                shared: Arc::as_ptr(&shared),
-                p: std::cell::Cell::new(None),
-            };
             let _enter = crate::runtime::enter_handle(shared.clone());
-            let seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (&ctx as *const _ as u64);
-            Worker::new(shared.clone(), park, seed).run(&ctx);
-            CURRENT_M.with(|c| c.set(std::ptr::null()));
+            let seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (&park as *const _ as u64);
+            Worker::new(shared.clone(), park, seed).run();
             shared.nthreads.fetch_sub(1, SeqCst);
         });
         match res {
@@ -164,6 +198,11 @@ impl Shared {
                 Err(e)
             }
         }
+    }
+
+    /// The list of every M's parker.
+    pub(crate) fn ms_list(&self) -> &Mutex<Vec<Arc<MPark>>> {
+        &self.ms
     }
 
     /// Every M's parker (for schedtrace).
@@ -186,17 +225,47 @@ impl Shared {
             // stack for as long as the worker runs, and only this thread
             // reads it.
             let m = unsafe { &*m };
-            if std::ptr::eq(m.shared, self) {
-                m.p.get()
+            if std::ptr::eq(Arc::as_ptr(&m.shared), self) && m.ring().is_some() {
+                Some(m)
             } else {
                 None
             }
         });
         match local {
-            Some(i) => self.procs[i].runq.put(task, !is_yield, &self.inject),
-            None => self.inject.push(task),
+            Some(m) => {
+                let ring = m.ring().expect("checked above");
+                ring.put(task, !is_yield, &self.inject);
+                self.wakep();
+                // After wakep's fence: if our P was handed off meanwhile,
+                // the push may sit in an old ring nobody else runs.
+                m.after_local_push();
+            }
+            None => {
+                self.inject.push(task);
+                self.wakep();
+            }
         }
+    }
+
+    /// The local branch of `schedule`, for the hand-off loom model.
+    #[cfg(all(test, gosched_loom))]
+    pub(crate) fn schedule_local_for_loom(&self, m: &worker::MContext, task: Notified) {
+        let ring = m.ring().expect("holds a P");
+        ring.put(task, true, &self.inject);
         self.wakep();
+        m.after_local_push();
+    }
+
+    /// A fresh ring from the arena.
+    pub(crate) fn alloc_ring(&self) -> *const RunQueue {
+        lock(&self.rings).alloc()
+    }
+
+    /// Gives an empty ring back for reuse. Its last owner calls this after
+    /// emptying it; a thief with a stale pointer may still try to steal
+    /// from it, which is harmless.
+    pub(crate) fn retire_ring(&self, ring: &RunQueue) {
+        lock(&self.rings).free.push(ring as *const RunQueue);
     }
 
     /// Go's `wakep`: after queueing work, start an M if a P is idle and no
@@ -249,7 +318,7 @@ impl Shared {
 
     /// Whether any queue holds a task (racy; for the re-check of step 5).
     pub(crate) fn has_any_work(&self) -> bool {
-        !self.inject.is_empty() || self.procs.iter().any(|p| !p.runq.is_empty())
+        !self.inject.is_empty() || self.procs.iter().any(|p| !p.runq().is_empty())
     }
 
     /// A non-blocking poll of the driver when tasks wait on it. True when
@@ -320,8 +389,17 @@ impl Shared {
                 drop(t);
                 any = true;
             }
-            for p in self.procs.iter() {
-                while let Some((t, _)) = p.runq.pop() {
+            // Every ring, including old rings of Ms whose P was handed
+            // off: no M runs any more, so popping as the owner is safe.
+            let rings: Vec<*const RunQueue> = lock(&self.rings)
+                .all
+                .iter()
+                .map(|b| &**b as *const RunQueue)
+                .collect();
+            for r in rings {
+                // SAFETY: arena rings live as long as `self`.
+                let r = unsafe { &*r };
+                while let Some((t, _)) = r.pop() {
                     drop(t);
                     any = true;
                 }

@@ -11,7 +11,9 @@
 //! Fields other than the run queue are counters written only by the
 //! owning M (plain load-then-store, no RMW) and read by anyone.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed};
+
+use crate::loom::AtomicPtr;
 
 use super::runq::RunQueue;
 
@@ -22,8 +24,10 @@ pub(crate) struct PToken {
 }
 
 impl PToken {
-    /// Only the scheduler's constructor makes tokens, one per P.
-    pub(crate) fn new_for_init(index: usize) -> PToken {
+    /// Only the scheduler makes tokens: one per P at start, and a new one
+    /// for a P handed off from an M that still holds the old one (that M
+    /// drops its copy unused as soon as it sees its `retaken` flag).
+    pub(crate) fn mint(index: usize) -> PToken {
         PToken { index }
     }
 
@@ -41,6 +45,9 @@ pub(crate) struct PMetrics {
     pub(crate) global_pulls: AtomicU64,
     pub(crate) parks: AtomicU64,
     pub(crate) forced_yields: AtomicU64,
+    /// Times sysmon handed this P away from an M stuck in one poll, or an
+    /// M gave it away in `block_in_place`.
+    pub(crate) handoffs: AtomicU64,
 }
 
 /// Adds `n` to a counter that only one thread writes.
@@ -51,7 +58,10 @@ pub(crate) fn bump(c: &AtomicU64, n: u64) {
 
 /// The shared part of a P.
 pub(crate) struct Processor {
-    pub(crate) runq: RunQueue,
+    /// The P's current ring, in the scheduler's ring arena. Swapped for a
+    /// fresh ring when the P is handed off (under the idle lock); the old
+    /// ring stays with the old M. Thieves load it on every steal.
+    ring: AtomicPtr<RunQueue>,
     /// Held by an M that is running or looking for work (Go: `_Prunning`).
     /// Written by whoever moves the token; read by thieves.
     pub(crate) running: AtomicBool,
@@ -61,12 +71,35 @@ pub(crate) struct Processor {
 }
 
 impl Processor {
-    pub(crate) fn new() -> Processor {
+    /// A P whose ring is `ring`, which must live in the scheduler's arena.
+    pub(crate) fn new(ring: *const RunQueue) -> Processor {
         Processor {
-            runq: RunQueue::new(),
+            ring: AtomicPtr::new(ring as *mut RunQueue),
             running: AtomicBool::new(false),
             schedtick: AtomicU64::new(0),
             metrics: PMetrics::default(),
         }
+    }
+}
+
+impl Processor {
+    /// The P's current ring (a thief's or an observer's view).
+    pub(crate) fn runq(&self) -> &RunQueue {
+        // SAFETY: every ring lives in the scheduler's arena, which frees
+        // rings only when the scheduler itself is dropped, and `self` is
+        // part of that scheduler.
+        unsafe { &*self.ring_ptr() }
+    }
+
+    /// The ring pointer. Acquire pairs with the Release store in
+    /// `set_ring`, so the new ring's contents are visible.
+    pub(crate) fn ring_ptr(&self) -> *const RunQueue {
+        self.ring.load(Acquire)
+    }
+
+    /// Installs a new ring (hand-off, under the idle lock).
+    pub(crate) fn set_ring(&self, ring: *const RunQueue) {
+        self.ring
+            .store(ring as *mut RunQueue, std::sync::atomic::Ordering::Release);
     }
 }

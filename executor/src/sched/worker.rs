@@ -5,8 +5,8 @@
 //!
 //! An M holds at most one P ([`PToken`]). While it holds one it repeats:
 //! find a runnable task (below), run it, count the tick. It gives the P
-//! back only when it finds nothing, and then sleeps until `startm` hands it
-//! a P again (`idle.rs`).
+//! back only when it finds nothing, and then sleeps until `startm` (or a
+//! hand-off) gives it a P again (`idle.rs`).
 //!
 //! # Finding work (`find_runnable`), in order
 //!
@@ -22,18 +22,28 @@
 //! 6. Give the P back, stop spinning, re-check every queue (`idle.rs`
 //!    step 5), and sleep.
 //!
+//! # Losing the P (hand-off)
+//!
+//! sysmon may hand this M's P to another M while a poll runs too long, and
+//! `block_in_place` hands it off on purpose (`handoff.rs`). The P gets a
+//! fresh ring; this M keeps its old ring, of which it stays the only
+//! owner, so nothing it does mid-poll can race the P's new owner. The M
+//! notices through its `retaken` flag (after every poll, before giving a P
+//! back, and on every local push), empties its old ring into the global
+//! queue, and carries on as a spare M without a P.
+//!
 //! # Invariants
 //!
-//! - Only the M holding a P's token touches that P's ring as the owner.
+//! - Only the M whose context holds a ring pushes to it as the owner.
 //! - An M that returns from sleep with a P starts from step 1.
 
 use std::cell::Cell;
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use std::sync::Arc;
 
 use super::idle::{Idle, MPark, Wakeup};
-use super::processor::{bump, PToken};
-use super::runq::RUNNEXT_STREAK_MAX;
+use super::processor::{bump, PToken, Processor};
+use super::runq::{RunQueue, RUNNEXT_STREAK_MAX};
 use super::Shared;
 use crate::loom::lock;
 use crate::task::Notified;
@@ -41,22 +51,120 @@ use crate::task::Notified;
 /// Steal passes before an M gives up (Go: `stealTries`).
 const STEAL_TRIES: usize = 4;
 
-/// What wakers and `spawn` need to know about the M running this thread.
+/// The M's scheduling state that tasks can reach mid-poll (wakers,
+/// `spawn`, `block_in_place`). Lives in a `Box` owned by the worker, and
+/// is only touched by its own thread.
 pub(crate) struct MContext {
-    pub(crate) shared: *const Shared,
-    /// Index of the P this M holds, if any.
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) park: Arc<MPark>,
+    /// The P this M holds, if any.
+    token: Cell<Option<PToken>>,
+    /// Index of that P (a copy of the token's, readable without moving it).
     pub(crate) p: Cell<Option<usize>>,
+    /// The ring this M owns: its P's ring, or, after a hand-off it has not
+    /// yet noticed, its P's *old* ring.
+    ring: Cell<*const RunQueue>,
 }
 
 thread_local! {
     pub(crate) static CURRENT_M: Cell<*const MContext> = const { Cell::new(std::ptr::null()) };
 }
 
+impl MContext {
+    pub(crate) fn new(shared: Arc<Shared>, park: Arc<MPark>) -> MContext {
+        MContext {
+            shared,
+            park,
+            token: Cell::new(None),
+            p: Cell::new(None),
+            ring: Cell::new(std::ptr::null()),
+        }
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// The ring this M owns, if it holds a P.
+    pub(crate) fn ring(&self) -> Option<&RunQueue> {
+        let r = self.ring.get();
+        // SAFETY: rings live in the scheduler's arena until it is dropped,
+        // and the worker keeps the scheduler alive.
+        (!r.is_null()).then(|| unsafe { &*r })
+    }
+
+    /// This M's ring, borrowed for as long as the scheduler that owns the
+    /// arena it lives in.
+    pub(crate) fn ring_in<'a>(&self, _shared: &'a Shared) -> Option<&'a RunQueue> {
+        let r = self.ring.get();
+        // SAFETY: rings live in `_shared`'s arena until it is dropped.
+        (!r.is_null()).then(|| unsafe { &*r })
+    }
+
+    /// Takes ownership of P `p`: its current ring becomes ours.
+    pub(crate) fn acquire(&self, p: PToken) {
+        let shared = self.shared();
+        let i = p.index();
+        let proc = &shared.procs[i];
+        proc.running.store(true, Relaxed);
+        self.park.cur_p.store(i, Relaxed);
+        self.p.set(Some(i));
+        self.ring.set(proc.ring_ptr());
+        self.token.set(Some(p));
+    }
+
+    /// Gives up the P's token (for `pidleput` or a hand-off); the ring is
+    /// forgotten too.
+    pub(crate) fn release(&self) -> Option<PToken> {
+        let t = self.token.take()?;
+        self.p.set(None);
+        self.park.cur_p.store(usize::MAX, Relaxed);
+        self.ring.set(std::ptr::null());
+        Some(t)
+    }
+
+    /// After a hand-off: empties the old ring into the global queue,
+    /// retires it, and forgets the P (its token now belongs to another M).
+    pub(crate) fn drop_lost_p(&self) {
+        let shared = self.shared();
+        if let Some(ring) = self.ring() {
+            let mut moved = false;
+            while let Some((t, _)) = ring.pop() {
+                shared.inject.push(t);
+                moved = true;
+            }
+            shared.retire_ring(ring);
+            if moved {
+                shared.wakep();
+            }
+        }
+        self.token.take();
+        self.p.set(None);
+        self.ring.set(std::ptr::null());
+        self.park.retaken.store(false, SeqCst);
+    }
+
+    /// Called after a local push: if the P was handed off meanwhile, the
+    /// push may have landed in the old ring; move it out. Pairs with the
+    /// fence in `Shared::handoff` (set flag, fence, drain old ring): either
+    /// the hand-off saw our push, or we see the flag here.
+    pub(crate) fn after_local_push(&self) {
+        if self.park.retaken.load(Relaxed) {
+            if let Some(ring) = self.ring() {
+                let shared = self.shared();
+                while let Some((t, _)) = ring.pop() {
+                    shared.inject.push(t);
+                }
+                shared.wakep();
+            }
+        }
+    }
+}
+
 /// A worker thread's state.
 pub(crate) struct Worker {
     shared: Arc<Shared>,
-    park: Arc<MPark>,
-    p: Option<PToken>,
+    ctx: Box<MContext>,
     spinning: bool,
     /// Consecutive picks from runnext.
     runnext_streak: u32,
@@ -65,10 +173,10 @@ pub(crate) struct Worker {
 
 impl Worker {
     pub(crate) fn new(shared: Arc<Shared>, park: Arc<MPark>, seed: u64) -> Worker {
+        let ctx = Box::new(MContext::new(shared.clone(), park));
         Worker {
             shared,
-            park,
-            p: None,
+            ctx,
             spinning: false,
             runnext_streak: 0,
             rng: seed | 1,
@@ -84,61 +192,99 @@ impl Worker {
     }
 
     /// The thread's main loop. Starts without a P, asleep on `midle`.
-    pub(crate) fn run(mut self, ctx: &MContext) {
-        self.park.register_current_thread();
-        CURRENT_M.with(|c| c.set(ctx as *const MContext));
+    pub(crate) fn run(mut self) {
+        self.ctx.park.register_current_thread();
+        CURRENT_M.with(|c| c.set(&*self.ctx as *const MContext));
         // One clone for the thread's life: find_runnable borrows it while
         // it mutates `self` (cloning per call would bounce the Arc's count
         // between cores on every task).
         let shared = self.shared.clone();
-        match self.stopm(&shared) {
-            Wakeup::P(p, spinning) => self.acquire(ctx, p, spinning),
-            Wakeup::Shutdown => return,
-        }
-        while let Some((task, inherit)) = self.find_runnable(ctx, &shared) {
-            if self.spinning {
-                self.reset_spinning();
+        let mut first = true;
+        loop {
+            if !first || self.ctx.p.get().is_none() {
+                match self.go_idle(&shared, first) {
+                    Some(()) => {}
+                    None => break,
+                }
             }
-            self.execute(task, inherit);
+            first = false;
+            while let Some((task, inherit)) = self.find_runnable(&shared) {
+                if self.spinning {
+                    self.reset_spinning();
+                }
+                self.execute(task, inherit);
+                if self.ctx.p.get().is_none() {
+                    // Lost the P during the poll: become a spare M.
+                    break;
+                }
+            }
+            if shared.is_shutting_down() {
+                break;
+            }
         }
-        if let Some(p) = self.p.take() {
-            ctx.p.set(None);
-            self.park.cur_p.store(usize::MAX, Relaxed);
-            self.shared.procs[p.index()].running.store(false, Relaxed);
-            let mut lists = lock(&self.shared.idle.lists);
-            self.shared.idle.pidleput(&mut lists, p);
+        if let Some(p) = self.ctx.release() {
+            shared.procs[p.index()].running.store(false, Relaxed);
+            let mut lists = lock(&shared.idle.lists);
+            shared.idle.pidleput(&mut lists, p);
+        }
+        CURRENT_M.with(|c| c.set(std::ptr::null()));
+    }
+
+    /// Sleeps as a P-less M until handed a P. `None`: shut down or exit.
+    fn go_idle(&mut self, shared: &Shared, already_listed: bool) -> Option<()> {
+        if !already_listed {
+            let mut lists = lock(&shared.idle.lists);
+            if lists.shutdown {
+                return None;
+            }
+            lists.midle.push(self.ctx.park.clone());
+        }
+        match self.stopm(shared) {
+            Wakeup::P(p, spinning) => {
+                self.ctx.acquire(p);
+                self.runnext_streak = 0;
+                // startm counted us in nmspinning already.
+                self.spinning = spinning;
+                Some(())
+            }
+            Wakeup::Shutdown => None,
         }
     }
 
-    fn acquire(&mut self, ctx: &MContext, p: PToken, spinning: bool) {
-        self.shared.procs[p.index()].running.store(true, Relaxed);
-        self.park.cur_p.store(p.index(), Relaxed);
-        ctx.p.set(Some(p.index()));
-        self.p = Some(p);
-        self.spinning = spinning;
-        self.runnext_streak = 0;
-    }
-
-    fn p(&self) -> &super::processor::Processor {
-        &self.shared.procs[self.p.as_ref().expect("M without a P").index()]
+    fn p<'a>(&self, shared: &'a Shared) -> Option<&'a Processor> {
+        self.ctx.p.get().map(|i| &shared.procs[i])
     }
 
     /// Go's `execute`: runs one task on the held P.
     fn execute(&mut self, task: Notified, inherit: bool) {
-        let p = self.p();
-        if !inherit {
-            bump(&p.schedtick, 1);
+        let shared = &*self.shared;
+        if let Some(p) = self.p(shared) {
+            if !inherit {
+                bump(&p.schedtick, 1);
+            }
+            bump(&p.metrics.polls, 1);
         }
-        bump(&p.metrics.polls, 1);
-        if let Some(again) = task.run() {
+        let again = task.run();
+        if self.ctx.park.retaken.load(Acquire) {
+            // sysmon handed our P to another M while this poll ran.
+            self.ctx.drop_lost_p();
+        }
+        if let Some(again) = again {
             // Woken during its own poll (yield_now, a spent budget, a
             // self-wake): it used its turn, so it goes behind the others.
-            let p = self.p();
-            p.runq.put(again, false, &self.shared.inject);
+            match self.ctx.ring() {
+                Some(ring) => ring.put(again, false, &shared.inject),
+                None => {
+                    shared.inject.push(again);
+                    shared.wakep();
+                }
+            }
         }
         let forced = crate::coop::take_forced_yields();
         if forced > 0 {
-            bump(&self.p().metrics.forced_yields, forced);
+            if let Some(p) = self.p(shared) {
+                bump(&p.metrics.forced_yields, forced);
+            }
         }
     }
 
@@ -157,13 +303,27 @@ impl Worker {
         }
     }
 
-    /// Go's `findRunnable`. Returns `None` only at shutdown.
-    fn find_runnable(&mut self, ctx: &MContext, shared: &Shared) -> Option<(Notified, bool)> {
+    fn stop_spinning(&mut self, shared: &Shared) -> bool {
+        let was = self.spinning;
+        if was {
+            self.spinning = false;
+            shared.idle.nmspinning.fetch_sub(1, SeqCst);
+        }
+        was
+    }
+
+    /// Go's `findRunnable`. Returns `None` at shutdown, or when this M has
+    /// no P any more (handed off) and must sleep as a spare.
+    fn find_runnable(&mut self, shared: &Shared) -> Option<(Notified, bool)> {
         loop {
             if shared.is_shutting_down() {
                 return None;
             }
-            let pi = self.p.as_ref().expect("M without a P").index();
+            if self.ctx.park.retaken.load(Acquire) {
+                self.ctx.drop_lost_p();
+            }
+            let pi = self.ctx.p.get()?;
+            let ring = self.ctx.ring_in(shared).expect("an M with a P owns a ring");
             let tick = shared.procs[pi].schedtick.load(Relaxed);
             // 1. Fairness: the global queue, and the poller, now and then.
             if tick % 61 == 0 && self.runnext_streak == 0 {
@@ -171,31 +331,30 @@ impl Worker {
                 // never empties (tasks yielding in a loop), one task per
                 // 61 ticks starves remote spawns; the batch joins the
                 // ring's tail and takes turns with the local tasks.
-                if let Some(t) = self.globrunqget() {
+                if let Some(t) = self.globrunqget(shared, ring, pi) {
                     return Some((t, false));
                 }
                 shared.poll_driver_nonblocking();
             }
             // 2. Local: runnext (unless its streak is spent), then the ring.
-            let p = &shared.procs[pi];
             if self.runnext_streak >= RUNNEXT_STREAK_MAX {
                 self.runnext_streak = 0;
-                if let Some(t) = p.runq.pop_ring() {
+                if let Some(t) = ring.pop_ring() {
                     return Some((t, false));
                 }
             }
-            if let Some((t, inherit)) = p.runq.pop() {
+            if let Some((t, inherit)) = ring.pop() {
                 self.runnext_streak = if inherit { self.runnext_streak + 1 } else { 0 };
                 return Some((t, inherit));
             }
             self.runnext_streak = 0;
             // 3. Global queue.
-            if let Some(t) = self.globrunqget() {
+            if let Some(t) = self.globrunqget(shared, ring, pi) {
                 return Some((t, false));
             }
             // 4. Netpoll, without blocking.
             if shared.poll_driver_nonblocking() {
-                if let Some((t, _)) = shared.procs[pi].runq.pop() {
+                if let Some((t, _)) = ring.pop() {
                     return Some((t, false));
                 }
             }
@@ -204,33 +363,35 @@ impl Worker {
             let busy = procs - shared.idle.npidle.load(SeqCst);
             if self.spinning || 2 * shared.idle.nmspinning.load(SeqCst) < busy {
                 self.become_spinning();
-                if let Some(t) = self.steal_work() {
+                if let Some(t) = self.steal_work(shared, ring, pi) {
                     return Some((t, false));
                 }
             }
             // 6. Give up the P, re-check, sleep.
-            let p = self.p.take().expect("M without a P");
-            let pi = p.index();
             {
                 let mut lists = lock(&shared.idle.lists);
                 if lists.shutdown {
-                    self.p = Some(p);
                     return None;
+                }
+                if self.ctx.park.retaken.load(Acquire) {
+                    // Handed off meanwhile (under this same lock): the
+                    // token is not ours to put back.
+                    drop(lists);
+                    self.ctx.drop_lost_p();
+                    continue;
                 }
                 if !shared.inject.is_empty() {
                     drop(lists);
-                    self.p = Some(p);
-                    if let Some(t) = self.globrunqget() {
+                    if let Some(t) = self.globrunqget(shared, ring, pi) {
                         return Some((t, false));
                     }
                     continue;
                 }
-                ctx.p.set(None);
-                self.park.cur_p.store(usize::MAX, Relaxed);
+                let p = self.ctx.release().expect("M without a P");
                 shared.procs[pi].running.store(false, Relaxed);
                 bump(&shared.procs[pi].metrics.parks, 1);
                 shared.idle.pidleput(&mut lists, p);
-                lists.midle.push(self.park.clone());
+                lists.midle.push(self.ctx.park.clone());
             }
             // Re-check before sleeping. The global queue is lock-free, so a
             // remote push can land after our check under the lock while
@@ -239,11 +400,7 @@ impl Worker {
             // of us sees the other. A spinner also re-checks every ring,
             // since submitters skipped `wakep` while it spun (step 5 in
             // `idle.rs`).
-            let was_spinning = self.spinning;
-            if was_spinning {
-                self.spinning = false;
-                shared.idle.nmspinning.fetch_sub(1, SeqCst);
-            }
+            let was_spinning = self.stop_spinning(shared);
             crate::loom::fence(SeqCst);
             let work = if was_spinning {
                 shared.has_any_work()
@@ -252,25 +409,25 @@ impl Worker {
             };
             if work {
                 let mut lists = lock(&shared.idle.lists);
-                if Idle::remove_m(&mut lists, &self.park) {
+                if Idle::remove_m(&mut lists, &self.ctx.park) {
                     if let Some(p) = shared.idle.pidleget(&mut lists) {
                         drop(lists);
-                        self.acquire(ctx, p, false);
+                        self.ctx.acquire(p);
+                        self.runnext_streak = 0;
                         if was_spinning {
                             self.become_spinning();
                         }
                         continue;
                     }
-                    lists.midle.push(self.park.clone());
+                    lists.midle.push(self.ctx.park.clone());
                 }
             }
             match self.stopm(shared) {
                 Wakeup::P(p, spinning) => {
-                    self.acquire(ctx, p, false);
-                    if spinning {
-                        // startm counted us in nmspinning already.
-                        self.spinning = true;
-                    }
+                    self.ctx.acquire(p);
+                    self.runnext_streak = 0;
+                    // startm counted us in nmspinning already.
+                    self.spinning = spinning;
                 }
                 Wakeup::Shutdown => return None,
             }
@@ -280,25 +437,23 @@ impl Worker {
     /// Go's `globrunqget`: takes a fair share of the global queue (its
     /// length over the number of Ps, at most half the ring's free room),
     /// runs the first, and puts the rest on the local ring.
-    fn globrunqget(&mut self) -> Option<Notified> {
-        let shared = &self.shared;
+    fn globrunqget(&mut self, shared: &Shared, ring: &RunQueue, pi: usize) -> Option<Notified> {
         let len = shared.inject.len();
         if len == 0 {
             return None;
         }
-        let mut n = (len / shared.procs.len() + 1).min(len);
-        let p = self.p();
         // Never more than half the ring's free room, so the batch does not
         // overflow straight back to the global queue.
-        n = n
+        let n = (len / shared.procs.len() + 1)
+            .min(len)
             .min(super::runq::RUNQ_SIZE / 2)
-            .min(super::runq::RUNQ_SIZE.saturating_sub(p.runq.len()) / 2)
+            .min(super::runq::RUNQ_SIZE.saturating_sub(ring.len()) / 2)
             .max(1);
         let first = shared.inject.pop()?;
-        bump(&p.metrics.global_pulls, 1);
+        bump(&shared.procs[pi].metrics.global_pulls, 1);
         for _ in 1..n {
             match shared.inject.pop() {
-                Some(t) => p.runq.put(t, false, &shared.inject),
+                Some(t) => ring.put(t, false, &shared.inject),
                 None => break,
             }
         }
@@ -306,9 +461,8 @@ impl Worker {
     }
 
     /// Go's `stealWork`: 4 passes over the other Ps in random order.
-    fn steal_work(&mut self) -> Option<Notified> {
-        let procs = self.shared.procs.len();
-        let me = self.p.as_ref().expect("M without a P").index();
+    fn steal_work(&mut self, shared: &Shared, ring: &RunQueue, me: usize) -> Option<Notified> {
+        let procs = shared.procs.len();
         for pass in 0..STEAL_TRIES {
             let last = pass == STEAL_TRIES - 1;
             let start = (self.rand() % procs as u64) as usize;
@@ -317,19 +471,16 @@ impl Worker {
                 if j == me {
                     continue;
                 }
-                let victim = &self.shared.procs[j];
-                if let Some(t) = self.shared.procs[me].runq.steal_from(
-                    &victim.runq,
-                    last,
-                    victim.running.load(Relaxed),
-                ) {
-                    let p = &self.shared.procs[me];
+                let victim = &shared.procs[j];
+                if let Some(t) = ring.steal_from(victim.runq(), last, victim.running.load(Relaxed))
+                {
+                    let p = &shared.procs[me];
                     bump(&p.metrics.steals, 1);
-                    bump(&p.metrics.stolen_tasks, 1 + p.runq.len() as u64);
+                    bump(&p.metrics.stolen_tasks, 1 + ring.len() as u64);
                     return Some(t);
                 }
             }
-            if self.shared.is_shutting_down() {
+            if shared.is_shutting_down() {
                 return None;
             }
         }
@@ -340,11 +491,9 @@ impl Worker {
     /// `midle` already. The first idle M blocks in the driver; the others
     /// on their thread parker (`MPark::park_once`).
     fn stopm(&mut self, shared: &Shared) -> Wakeup {
+        let park = self.ctx.park.clone();
         loop {
-            if let Some(w) = self
-                .park
-                .park_once(shared.driver.as_deref(), &shared.idle.driver_busy)
-            {
+            if let Some(w) = park.park_once(shared.driver.as_deref(), &shared.idle.driver_busy) {
                 return w;
             }
             // Woken without a hand-off: a driver wake-up may have made
@@ -352,11 +501,11 @@ impl Worker {
             // a P to run them, unless someone hands us one meanwhile.
             if !shared.inject.is_empty() {
                 let mut lists = lock(&shared.idle.lists);
-                if Idle::remove_m(&mut lists, &self.park) {
+                if Idle::remove_m(&mut lists, &park) {
                     if let Some(p) = shared.idle.pidleget(&mut lists) {
                         return Wakeup::P(p, false);
                     }
-                    lists.midle.push(self.park.clone());
+                    lists.midle.push(park.clone());
                 }
             }
         }

@@ -136,3 +136,59 @@ fn loom_two_selects_pair_atomically_across_two_rendezvous_channels() {
         assert_eq!(c2rx.try_recv(), Err(TryRecvError::Closed));
     });
 }
+
+#[test]
+fn loom_close_racing_a_send_to_a_parked_select_completes_exactly_one_arm() {
+    loom::model(|| {
+        let (atx, arx) = chan::bounded::<u32>(0);
+        let (btx, brx) = chan::bounded::<u32>(0);
+        let t1 = thread::spawn(move || atx.try_send(1).is_ok());
+        let t2 = thread::spawn(move || {
+            btx.close();
+        });
+        let got = block_on(async {
+            crate::select! {
+                v = arx.recv() => (0, v),
+                v = brx.recv() => (1, v),
+            }
+        });
+        let sent = t1.join().unwrap();
+        t2.join().unwrap();
+        match got {
+            // The value was received, so the send succeeded.
+            (0, Some(1)) => assert!(sent),
+            // a's sender was dropped (channel closed) before anything.
+            (0, None) => assert!(!sent),
+            // b's close won: a's try_send cannot have handed its value to
+            // the select's losing arm (it would be lost).
+            (1, None) => assert!(!sent, "a value went to a losing arm"),
+            other => panic!("impossible outcome {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn loom_dropping_a_select_after_its_arm_was_handed_a_value_returns_the_value() {
+    loom::model(|| {
+        let (atx, arx) = chan::bounded::<u32>(0);
+        let (_btx, brx) = chan::bounded::<u32>(0);
+        let arx2 = arx.clone();
+        let t = thread::spawn(move || atx.try_send(9).is_ok());
+        let mut sel = Box::pin(async {
+            crate::select! {
+                v = arx2.recv() => v,
+                v = brx.recv() => v,
+            }
+        });
+        let first = poll_once(&mut sel);
+        drop(sel); // maybe after the sender handed 9 to the parked arm
+        let sent = t.join().unwrap();
+        let left = arx.try_recv().ok();
+        match first {
+            Poll::Ready(Some(v)) => assert_eq!((v, sent, left), (9, true, None)),
+            // The send failed and its sender was dropped: `a` closed.
+            Poll::Ready(None) => assert_eq!((sent, left), (false, None)),
+            Poll::Pending => assert_eq!(left.is_some(), sent, "sent value is back in the channel"),
+        }
+    });
+}

@@ -54,7 +54,7 @@ use gosched_executor::coop;
 use gosched_executor::task::{set_wait_reason, WaitReason};
 
 use crate::loom::atomic::{AtomicUsize, Ordering};
-use crate::loom::{lock, spin, Arc, Mutex};
+use crate::loom::{lock, spin, yield_thread, Arc, Mutex};
 
 /// Largest number of arms one `select!` may have.
 pub const MAX_ARMS: usize = 64;
@@ -68,6 +68,10 @@ const BUSY: usize = usize::MAX - 1;
 pub struct SelectCore {
     /// `WAITING`, `BUSY` (a claimer holds it), or the chosen arm's index.
     state: AtomicUsize,
+    /// Creation order; two cores are always claimed in increasing `order`
+    /// (see `state.rs`, "Why BUSY exists"). A counter rather than the
+    /// address so that loom models stay deterministic.
+    pub(crate) order: u64,
     /// The select's task; replaced by the select future on each poll.
     waker: Mutex<Option<Waker>>,
 }
@@ -82,8 +86,11 @@ impl std::fmt::Debug for SelectCore {
 
 impl SelectCore {
     fn new(waker: Waker) -> Self {
+        // Relaxed: only uniqueness and a total order of ids matter.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         SelectCore {
             state: AtomicUsize::new(WAITING),
+            order: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             waker: Mutex::new(Some(waker)),
         }
     }
@@ -91,6 +98,7 @@ impl SelectCore {
     /// Takes the claim lock: `WAITING -> BUSY`, spinning while another
     /// claimer holds it. False if an arm was already chosen.
     pub(crate) fn try_lock(&self) -> bool {
+        let mut spins = 0u32;
         loop {
             // Acquire pairs with the Release in `revert`/`commit` of the
             // previous holder.
@@ -101,7 +109,16 @@ impl SelectCore {
                 Ordering::Acquire,
             ) {
                 Ok(_) => return true,
-                Err(BUSY) | Err(WAITING) => spin(),
+                Err(BUSY) | Err(WAITING) => {
+                    // The holder is inside a few instructions of `pair`;
+                    // if it was preempted by the OS, stop burning our slice.
+                    spins += 1;
+                    if spins % 64 == 0 {
+                        yield_thread();
+                    } else {
+                        spin();
+                    }
+                }
                 Err(_) => return false,
             }
         }

@@ -58,9 +58,9 @@
 //! Why `BUSY` exists: a select registers its arms one channel at a time; when
 //! registering arm `k` finds a parked counterpart that is itself a select,
 //! both cores must be claimed together or not at all. The registering thread
-//! locks both cores (`BUSY`) in address order, commits both, or reverts the
-//! one it got. Ordering the two acquisitions by address makes the spin
-//! deadlock-free; no thread waits for a channel mutex while it holds a
+//! locks both cores (`BUSY`) in a global order (creation order, a counter),
+//! commits both, or reverts the one it got. Ordering the two acquisitions
+//! makes the spin deadlock-free; no thread waits for a channel mutex while it holds a
 //! `BUSY` core, so the channel locks cannot join a cycle either.
 //!
 //! # Cancellation
@@ -76,7 +76,8 @@
 //!
 //! - If the buffer is not empty, no claimable receiver is parked.
 //! - If a live sender is parked, the buffer is full (`len >= cap`).
-//! - Once `closed`, no waiter is parked and no value is added to the buffer.
+//! - Once `closed`, no waiter is parked and no send adds to the buffer (a
+//!   cancelled receive may still give a delivered value back to it).
 //! - A select's core is committed at most once; only the committed arm's
 //!   waiter ever has status `Done` or `Closed`.
 //! - User code (wakers, drops of `T`) never runs with the channel lock held.
@@ -194,8 +195,8 @@ fn pair(me: Me<'_>, owner: &mut Owner) -> Pair {
             if Arc::ptr_eq(mine, core) {
                 return Pair::Skip;
             }
-            // Lock both cores in address order; see "Why BUSY exists".
-            let mine_first = Arc::as_ptr(mine) < Arc::as_ptr(core);
+            // Lock both cores in creation order; see "Why BUSY exists".
+            let mine_first = mine.order < core.order;
             let (first, second): (&SelectCore, &SelectCore) = if mine_first {
                 (mine, core)
             } else {
@@ -710,5 +711,78 @@ impl<T> Chan<T> {
         let w = lock(&self.state).sendq.remove(key);
         debug_assert_eq!(w.status, Status::Waiting);
         w.value
+    }
+}
+
+#[cfg(all(test, not(gosched_loom)))]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use crate::chan;
+
+    fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+        let waker = futures::task::noop_waker();
+        Pin::new(f).poll(&mut Context::from_waker(&waker))
+    }
+
+    /// (linked receivers, linked senders) of a receiver's channel.
+    fn queued<T>(rx: &chan::Receiver<T>) -> (usize, usize) {
+        let st = super::lock(&rx.chan.state);
+        let count = |q: &crate::waitlist::WaitList<super::Waiter<T>>| {
+            let mut n = 0;
+            let mut cur = q.front();
+            while let Some(k) = cur {
+                n += 1;
+                cur = q.next(k);
+            }
+            n
+        };
+        (count(&st.recvq), count(&st.sendq))
+    }
+
+    #[test]
+    fn cancelled_plain_and_select_operations_leave_both_queues_empty() {
+        let (tx, rx) = chan::bounded::<u32>(0);
+        let (tx2, rx2) = chan::bounded::<u32>(0);
+        for _ in 0..100 {
+            let mut r = rx.recv();
+            let mut s = tx.send(1);
+            assert!(poll_once(&mut r).is_pending());
+            drop(r);
+            assert!(poll_once(&mut s).is_pending());
+            drop(s);
+            let mut sel = Box::pin(async {
+                crate::select! {
+                    v = rx.recv() => v,
+                    v = rx2.recv() => v,
+                }
+            });
+            assert!(poll_once(&mut sel).is_pending());
+            assert_eq!(queued(&rx), (1, 0), "the parked select arm is queued");
+            drop(sel);
+        }
+        assert_eq!(queued(&rx), (0, 0));
+        assert_eq!(queued(&rx2), (0, 0));
+        drop((tx, tx2));
+    }
+
+    #[test]
+    fn a_completed_select_leaves_no_stale_arm_on_the_losing_channel() {
+        let (tx, rx) = chan::bounded::<u32>(0);
+        let (_tx2, rx2) = chan::bounded::<u32>(0);
+        let mut sel = Box::pin(async {
+            crate::select! {
+                v = rx.recv() => v,
+                v = rx2.recv() => v,
+            }
+        });
+        assert!(poll_once(&mut sel).is_pending());
+        tx.try_send(7).unwrap();
+        assert_eq!(poll_once(&mut sel), Poll::Ready(Some(7)));
+        drop(sel);
+        assert_eq!(queued(&rx2), (0, 0));
+        assert_eq!(queued(&rx), (0, 0));
     }
 }

@@ -1,0 +1,131 @@
+//! P hand-off: a task that blocks its thread must not stall the tasks
+//! queued behind it (sysmon's retake), and `block_in_place` hands the P
+//! off at once. No timing assertions: each test checks that other tasks
+//! made progress *while* the thread was blocked.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gosched_executor::{block_in_place, yield_now, Runtime};
+
+/// A task that counts while it runs, yielding between counts.
+async fn ticker(count: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        count.fetch_add(1, Ordering::Relaxed);
+        yield_now().await;
+    }
+}
+
+#[test]
+fn sysmon_retakes_the_p_of_a_thread_blocked_inside_a_poll() {
+    let rt = Runtime::builder().procs(1).build().unwrap();
+    let count = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let t = rt.spawn(ticker(count.clone(), stop.clone()));
+    let c = count.clone();
+    let (before, after) = rt
+        .block_on(rt.spawn(async move {
+            let before = c.load(Ordering::Relaxed);
+            // Blocks the only P's thread; the ticker is queued behind us.
+            std::thread::sleep(Duration::from_millis(500));
+            (before, c.load(Ordering::Relaxed))
+        }))
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    rt.block_on(t).unwrap();
+    assert!(
+        after > before,
+        "the ticker never ran while the thread was blocked ({before} -> {after})"
+    );
+    let handoffs: u64 = rt.handle().metrics().procs.iter().map(|p| p.handoffs).sum();
+    assert!(handoffs >= 1);
+}
+
+#[test]
+fn block_in_place_hands_the_p_off_and_the_task_finishes_after() {
+    let rt = Runtime::builder().procs(1).build().unwrap();
+    let count = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let t = rt.spawn(ticker(count.clone(), stop.clone()));
+    let c = count.clone();
+    let (before, after, more) = rt
+        .block_on(rt.spawn(async move {
+            let before = c.load(Ordering::Relaxed);
+            let after = block_in_place(|| {
+                std::thread::sleep(Duration::from_millis(200));
+                c.load(Ordering::Relaxed)
+            });
+            // The task goes on after the closure, on whatever P it got.
+            yield_now().await;
+            (before, after, c.load(Ordering::Relaxed))
+        }))
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    rt.block_on(t).unwrap();
+    assert!(
+        after > before,
+        "the ticker never ran during block_in_place ({before} -> {after})"
+    );
+    assert!(more >= after);
+}
+
+#[test]
+fn block_in_place_off_the_runtime_just_runs_the_closure() {
+    assert_eq!(block_in_place(|| 7), 7);
+}
+
+#[test]
+fn many_block_in_place_calls_with_busy_tasks_all_complete_exactly_once() {
+    let rt = Runtime::builder().procs(2).build().unwrap();
+    let count = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let tickers: Vec<_> = (0..4)
+        .map(|_| rt.spawn(ticker(count.clone(), stop.clone())))
+        .collect();
+    let done = Arc::new(AtomicU64::new(0));
+    let hs: Vec<_> = (0..200u64)
+        .map(|i| {
+            let done = done.clone();
+            rt.spawn(async move {
+                let v = block_in_place(|| {
+                    std::thread::sleep(Duration::from_micros(200));
+                    i
+                });
+                yield_now().await;
+                done.fetch_add(1, Ordering::Relaxed);
+                v
+            })
+        })
+        .collect();
+    let sum: u64 = rt.block_on(async {
+        let mut s = 0;
+        for h in hs {
+            s += h.await.unwrap();
+        }
+        s
+    });
+    stop.store(true, Ordering::Relaxed);
+    rt.block_on(async {
+        for t in tickers {
+            t.await.unwrap();
+        }
+    });
+    assert_eq!(sum, 199 * 200 / 2);
+    assert_eq!(done.load(Ordering::Relaxed), 200);
+    assert!(count.load(Ordering::Relaxed) > 0);
+}
+
+#[test]
+fn a_runtime_with_handed_off_ps_shuts_down_cleanly() {
+    let rt = Runtime::builder().procs(1).build().unwrap();
+    for _ in 0..5 {
+        drop(rt.spawn(async {
+            block_in_place(|| std::thread::sleep(Duration::from_millis(5)));
+            futures::future::pending::<()>().await;
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(rt.handle().num_tasks(), 5);
+    drop(rt);
+}
