@@ -18,9 +18,12 @@
 //!
 //! # Reading order
 //!
-//! `reactor/io_state.rs` (readiness and its race), `reactor/table.rs`
-//! (tokens), `reactor/mod.rs` (park/unpark), `reactor/poll_io.rs` (the
-//! operation loop), then `time/wheel.rs` and `time/driver.rs`, then `net/`.
+//! `reactor/io_state.rs` (readiness and its race, model-checked in
+//! `reactor/loom_io_state.rs`), `reactor/table.rs` (tokens),
+//! `reactor/mod.rs` (park/unpark), `reactor/poll_io.rs` (the operation
+//! loop), then `time/wheel.rs` (and `time/heap_comparison.rs`, why a wheel)
+//! and `time/driver.rs`, then `net/` (`backoff.rs` for EMFILE, `addr.rs`
+//! for name resolution off the workers).
 //!
 //! ```
 //! use futures::{AsyncReadExt, AsyncWriteExt};
@@ -48,6 +51,7 @@
 //! });
 //! ```
 
+mod loom;
 pub mod net;
 pub mod reactor;
 pub mod time;

@@ -17,7 +17,9 @@ mod sealed {
 
     /// What an address value needs before it can be used.
     pub enum Resolve {
-        /// The addresses, with no lookup.
+        /// One address, with no lookup (and no allocation).
+        One(SocketAddr),
+        /// Several addresses, with no lookup.
         Ready(Vec<SocketAddr>),
         /// A `host:port` string for the resolver.
         Lookup(String),
@@ -49,7 +51,7 @@ macro_rules! ready_addr {
     ($($t:ty),*) => {$(
         impl sealed::Sealed for $t {
             fn to_resolve(&self) -> Resolve {
-                Resolve::Ready(vec![SocketAddr::from(*self)])
+                Resolve::One(SocketAddr::from(*self))
             }
         }
     )*};
@@ -66,7 +68,7 @@ ready_addr!(
 impl sealed::Sealed for str {
     fn to_resolve(&self) -> Resolve {
         match self.parse::<SocketAddr>() {
-            Ok(a) => Resolve::Ready(vec![a]),
+            Ok(a) => Resolve::One(a),
             Err(_) => Resolve::Lookup(self.to_owned()),
         }
     }
@@ -81,7 +83,7 @@ impl sealed::Sealed for String {
 impl sealed::Sealed for (&str, u16) {
     fn to_resolve(&self) -> Resolve {
         match self.0.parse::<IpAddr>() {
-            Ok(ip) => Resolve::Ready(vec![SocketAddr::new(ip, self.1)]),
+            Ok(ip) => Resolve::One(SocketAddr::new(ip, self.1)),
             Err(_) => Resolve::Lookup(format!("{}:{}", self.0, self.1)),
         }
     }
@@ -114,7 +116,12 @@ impl<T: sealed::Sealed + ?Sized> sealed::Sealed for &T {
 /// assert!(addrs.iter().all(|a| a.ip().is_loopback()));
 /// ```
 pub async fn lookup_host<A: ToSocketAddrs>(addr: A) -> io::Result<Vec<SocketAddr>> {
-    match addr.to_resolve() {
+    lookup_resolved(addr.to_resolve()).await
+}
+
+async fn lookup_resolved(resolve: Resolve) -> io::Result<Vec<SocketAddr>> {
+    match resolve {
+        Resolve::One(a) => Ok(vec![a]),
         Resolve::Ready(v) => Ok(v),
         Resolve::Lookup(host) => {
             run_blocking(move || {
@@ -146,6 +153,20 @@ async fn run_blocking<R: Send + 'static>(
         .unwrap_or_else(|_| Err(io::Error::other("resolver thread panicked")))
 }
 
+/// The first address of `addr` (what `send_to` uses); no allocation when
+/// `addr` is a single address.
+pub(crate) async fn first_addr<A: ToSocketAddrs>(addr: A) -> io::Result<SocketAddr> {
+    let addrs = match addr.to_resolve() {
+        Resolve::One(a) => return Ok(a),
+        Resolve::Ready(v) => v,
+        lookup @ Resolve::Lookup(_) => lookup_resolved(lookup).await?,
+    };
+    addrs
+        .first()
+        .copied()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses to send data to"))
+}
+
 /// Tries `op` on each address of `addr` in turn; returns the first success
 /// or the last error.
 pub(crate) async fn each_addr<A, T, F, Fut>(addr: A, mut op: F) -> io::Result<T>
@@ -154,7 +175,10 @@ where
     F: FnMut(SocketAddr) -> Fut,
     Fut: std::future::Future<Output = io::Result<T>>,
 {
-    let addrs = lookup_host(addr).await?;
+    let addrs = match addr.to_resolve() {
+        Resolve::One(a) => return op(a).await,
+        other => lookup_resolved(other).await?,
+    };
     let mut last = None;
     for a in addrs {
         match op(a).await {

@@ -13,6 +13,7 @@
 //! thread, never on a worker.
 
 mod addr;
+mod backlog;
 mod backoff;
 mod tcp_listener;
 mod tcp_split;

@@ -45,7 +45,8 @@ pub struct TcpListener {
 
 impl TcpListener {
     /// Binds to `addr` (the first of its addresses that binds) and
-    /// listens.
+    /// listens, with a backlog of 1024 (capped by the system's
+    /// `somaxconn`).
     ///
     /// ```
     /// let reactor = gosched_netpoll::Reactor::new().unwrap();
@@ -54,7 +55,9 @@ impl TcpListener {
     /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         each_addr(addr, |a| async move {
-            TcpListener::from_mio(mio::net::TcpListener::bind(a)?)
+            let listener = mio::net::TcpListener::bind(a)?;
+            super::backlog::widen(&listener)?;
+            TcpListener::from_mio(listener)
         })
         .await
     }
@@ -177,7 +180,22 @@ impl fmt::Debug for TcpListener {
     }
 }
 
-/// Stream of accepted connections, from [`TcpListener::incoming`].
+/// Stream of accepted connections, from [`TcpListener::incoming`]. It
+/// never ends; it keeps its own EMFILE back-off state between items.
+///
+/// ```
+/// use futures::StreamExt;
+/// use gosched_netpoll::net::{TcpListener, TcpStream};
+/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// reactor.block_on(async {
+///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = l.local_addr().unwrap();
+///     let accepted = l.incoming().take(2).collect::<Vec<_>>();
+///     let (accepted, _c1, _c2) =
+///         futures::join!(accepted, TcpStream::connect(addr), TcpStream::connect(addr));
+///     assert_eq!(accepted.len(), 2);
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct Incoming<'a> {

@@ -212,7 +212,8 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
+        self.io
+            .poll_stream_io(cx, Direction::Read, buf.len(), |mut s| s.read(buf))
     }
 
     pub(crate) fn poll_read_vectored_priv(
@@ -229,7 +230,8 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
+        self.io
+            .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf))
     }
 
     pub(crate) fn poll_write_vectored_priv(

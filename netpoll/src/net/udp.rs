@@ -8,7 +8,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use super::addr::{each_addr, lookup_host, ToSocketAddrs};
+use super::addr::{each_addr, first_addr, ToSocketAddrs};
 use crate::reactor::io_state::Direction;
 use crate::reactor::poll_io::PollIo;
 
@@ -91,13 +91,7 @@ impl UdpSocket {
     ///
     /// See [`UdpSocket`] for an example.
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
-        let addrs = lookup_host(target).await?;
-        let Some(&to) = addrs.first() else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "no addresses to send data to",
-            ));
-        };
+        let to = first_addr(target).await?;
         self.io.io(Direction::Write, |s| s.send_to(buf, to)).await
     }
 

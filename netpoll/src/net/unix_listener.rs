@@ -34,12 +34,14 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Binds to the socket file `path` and listens.
+    /// Binds to the socket file `path` and listens, with a backlog of 1024
+    /// (capped by the system's `somaxconn`).
     ///
     /// See [`UnixListener`] for an example.
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let l = mio::net::UnixListener::bind(path)?;
+        super::backlog::widen(&l)?;
         Ok(UnixListener {
             io: PollIo::new(l, mio::Interest::READABLE)?,
         })

@@ -136,11 +136,13 @@ impl UnixStream {
     }
 
     fn read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
+        self.io
+            .poll_stream_io(cx, Direction::Read, buf.len(), |mut s| s.read(buf))
     }
 
     fn write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
+        self.io
+            .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf))
     }
 
     fn close_priv(&self) -> Poll<io::Result<()>> {

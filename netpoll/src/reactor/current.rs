@@ -26,6 +26,18 @@ thread_local! {
 
 /// Restores the previously entered reactor when dropped; returned by
 /// [`Reactor::enter`]. Not `Send`: it must drop on the thread that made it.
+///
+/// ```
+/// use gosched_netpoll::Reactor;
+/// let outer = Reactor::new().unwrap();
+/// let inner = Reactor::new().unwrap();
+/// let _a = outer.enter();
+/// {
+///     let _b = inner.enter();
+///     assert_eq!(Reactor::current().num_timers(), inner.num_timers());
+/// } // `_b` dropped: `outer` is current again
+/// assert!(Reactor::try_current().is_some());
+/// ```
 #[must_use = "the reactor is current only while the guard lives"]
 #[derive(Debug)]
 pub struct EnterGuard {

@@ -54,11 +54,12 @@
 //! socket, the later one replaces the earlier one's waker; share such a
 //! socket through a channel or a lock instead.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 use gosched_executor::task::{set_wait_reason, WaitReason};
+
+use crate::loom::{lock as lock_waiters, AtomicUsize, Mutex};
 
 /// The socket can be read (or accepted from).
 pub(crate) const READABLE: usize = 1 << 0;
@@ -165,7 +166,7 @@ impl IoState {
                 let tick = ((cur >> TICK_SHIFT) + 1) & TICK_MASK;
                 Some((tick << TICK_SHIFT) | (cur & READINESS_MASK) | bits)
             });
-        let mut waiters = lock(&self.waiters);
+        let mut waiters = lock_waiters(&self.waiters);
         if bits & Direction::Read.mask() != 0 {
             if let Some(w) = waiters.reader.take() {
                 wake.push(w);
@@ -190,7 +191,7 @@ impl IoState {
         if let Some(ev) = Self::event(cur, direction) {
             return Poll::Ready(ev);
         }
-        let mut waiters = lock(&self.waiters);
+        let mut waiters = lock_waiters(&self.waiters);
         let slot = match direction {
             Direction::Read => &mut waiters.reader,
             Direction::Write => &mut waiters.writer,
@@ -234,7 +235,7 @@ impl IoState {
     pub(crate) fn shutdown(&self) -> (Option<Waker>, Option<Waker>) {
         // Release pairs with the Acquire loads in `poll_ready`.
         self.readiness.fetch_or(SHUTDOWN, Ordering::Release);
-        let mut waiters = lock(&self.waiters);
+        let mut waiters = lock_waiters(&self.waiters);
         (waiters.reader.take(), waiters.writer.take())
     }
 
@@ -248,13 +249,14 @@ impl IoState {
     }
 }
 
-/// Locks `m`, ignoring poison: the data behind our locks stays consistent
-/// even if a waker panicked while one was held (wakers run outside them).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks a std mutex (the reactor's other locks, which loom does not
+/// model), ignoring poison: the data behind them stays consistent even if
+/// a waker panicked while one was held (wakers run outside them).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(gosched_loom)))]
 mod tests {
     use super::*;
     use futures::task::noop_waker;

@@ -12,13 +12,13 @@
 //! # What gosched does
 //!
 //! A [`Reactor`] is a cheap handle around one `mio::Poll`, one `mio::Waker`
-//! (the eventfd), the registration [`table`] and the timer wheel. The
+//! (the eventfd), the registration table (`table.rs`) and the timer wheel. The
 //! executor sees it only as a [`Driver`]:
 //!
 //! 1. `park(timeout)`: lock the poller, bound `timeout` by the next timer
 //!    (recording the bound so an earlier timer can interrupt it, see
 //!    `time::driver`), `epoll_wait`, store each event's readiness in its
-//!    registration ([`io_state`]) and collect the wakers it releases, then
+//!    registration (`io_state.rs`) and collect the wakers it releases, then
 //!    fire due timers, then wake everything collected, in that order, with
 //!    no lock but the poller's held.
 //! 2. `poll_nonblocking()`: the same with a zero timeout, but only if the
@@ -55,6 +55,8 @@
 mod block_on;
 mod current;
 pub(crate) mod io_state;
+#[cfg(all(test, gosched_loom))]
+mod loom_io_state;
 pub(crate) mod poll_io;
 pub(crate) mod table;
 
@@ -228,6 +230,11 @@ impl Reactor {
         source: &mut impl Source,
         interest: mio::Interest,
     ) -> io::Result<(usize, Arc<IoState>)> {
+        // Acquire pairs with the Release store in `Inner::shutdown`. This
+        // check is a courtesy (fail early); a registration that races with
+        // shutdown is caught by the SHUTDOWN bit shutdown sets under the
+        // table lock, or, if it is inserted after, sees no event and is
+        // dropped with its task.
         if self.inner.is_shutdown.load(Ordering::Acquire) {
             return Err(shutdown_error());
         }
@@ -292,7 +299,9 @@ impl Inner {
         if skip() {
             return;
         }
-        // Acquire pairs with the AcqRel swap in `unpark`.
+        // AcqRel: the acquire half pairs with the AcqRel swap in `unpark`
+        // (we see what the unparker did before it), the release half keeps
+        // the reset ordered before our poll.
         let mut timeout = timeout;
         if self.notified.swap(false, Ordering::AcqRel) {
             timeout = Some(Duration::ZERO);
@@ -334,6 +343,7 @@ impl Inner {
     }
 
     fn shutdown(&self) {
+        // Release pairs with the Acquire load in `Reactor::register`.
         self.is_shutdown.store(true, Ordering::Release);
         let mut dropped = Vec::new();
         {
@@ -413,7 +423,7 @@ impl fmt::Debug for Reactor {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(gosched_loom)))]
 mod tests {
     use super::io_state::Direction;
     use super::poll_io::PollIo;

@@ -12,6 +12,13 @@
 //!    newer event arrived, see `io_state`) and go to step 2. Anything else,
 //!    success or error, completes the operation and keeps the unit spent.
 //!
+//! Stream reads and writes use [`PollIo::poll_stream_io`], which adds one
+//! rule: a read that returns fewer bytes than asked for drained the
+//! socket's receive buffer, and a write that took fewer bytes than offered
+//! filled the send buffer, so readiness is cleared right away (the same
+//! tick-guarded clear) and the next operation waits for the next edge
+//! instead of spending a syscall to learn `WouldBlock`.
+//!
 //! Dropping a `PollIo` deregisters the source before closing it, so the
 //! kernel can never report an event for a closed fd under our token, and
 //! frees the token (stale from then on).
@@ -89,6 +96,39 @@ impl<E: Source> PollIo<E> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 result => {
+                    progress.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    /// [`PollIo::poll_io`] for a stream read or write of `len` bytes (see
+    /// the module docs for the short-transfer rule).
+    pub(crate) fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let progress = ready!(coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.state.poll_ready(cx, direction));
+            if event.is_shutdown() {
+                return Poll::Ready(Err(shutdown_error()));
+            }
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.state.clear_readiness(event);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => {
+                    if let Ok(n) = result {
+                        if n > 0 && n < len {
+                            self.state.clear_readiness(event);
+                        }
+                    }
                     progress.made_progress();
                     return Poll::Ready(result);
                 }

@@ -20,8 +20,9 @@
 //!    not reached `epoll_wait` yet.
 //! 3. After the poll, the poller clears `poller_tick`
 //!    ([`Timers::poller_returned`]) and fires what is due
-//!    ([`Timers::fire`]): wakers are sorted by deadline (then by the order
-//!    the timers were set) and woken outside the lock.
+//!    ([`Timers::fire`]): wakers are sorted by deadline (a stable sort:
+//!    equal deadlines keep the wheel's order, which is the order they were
+//!    set in unless one of them was cascaded from a higher level) and woken outside the lock.
 //!
 //! Counts are kept in an atomic so `Driver::has_waiters` reads them without
 //! taking the lock.
@@ -89,22 +90,27 @@ impl Timers {
     }
 
     /// Sets a timer for `deadline`.
+    ///
+    /// The clock is read only for a deadline within a tick of where the
+    /// wheel stands (a deadline that may already have passed: it completes
+    /// at once). A timeout of seconds, the common case, is filed without
+    /// reading the clock; its caller read it once to make the deadline.
     pub(crate) fn insert(&self, deadline: Instant, waker: &Waker) -> Inserted {
-        if deadline <= Instant::now() {
+        let mut st = lock(&self.state);
+        let (tick, ns) = st.wheel.offset_of(deadline);
+        if tick <= st.wheel.elapsed() + 1 && deadline <= Instant::now() {
             return Inserted::Expired;
         }
-        let mut st = lock(&self.state);
         // After shutdown no waker is kept: the runtime is dropping its tasks.
         let waker = if self.shut_down.load(Ordering::Relaxed) {
             futures::task::noop_waker()
         } else {
             waker.clone()
         };
-        let Some(key) = st.wheel.insert(deadline, waker) else {
+        let Some((key, tick)) = st.wheel.insert_at(tick, ns, waker) else {
             return Inserted::Expired;
         };
         self.len.store(st.wheel.len(), Ordering::Relaxed);
-        let tick = st.wheel.tick_for(deadline);
         let unpark = st.poller_tick.is_some_and(|p| tick < p);
         Inserted::Set { key, unpark }
     }
@@ -165,9 +171,13 @@ impl Timers {
             let tick = st.wheel.now_tick(now);
             st.wheel.advance(tick, buf);
         }
-        // Mostly sorted already (slots keep insertion order), so this is
-        // close to linear.
-        buf.sort_unstable_by_key(|f| (f.deadline, f.seq));
+        // Usually sorted already (slots keep insertion order, and a batch
+        // is mostly one slot): check in one pass before sorting.
+        // A stable sort: timers with equal deadlines keep the order the
+        // wheel produced them in.
+        if !buf.is_sorted_by_key(|f| f.deadline_ns) {
+            buf.sort_by_key(|f| f.deadline_ns);
+        }
         for f in buf.drain(..) {
             f.waker.wake();
         }

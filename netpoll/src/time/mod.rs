@@ -1,8 +1,8 @@
 //! Timers: [`sleep`], [`sleep_until`], [`timeout`], [`interval`].
 //!
-//! Every timer lives in its reactor's hierarchical wheel ([`wheel`]); the
+//! Every timer lives in its reactor's hierarchical wheel (`wheel.rs`); the
 //! thread parked in the reactor sleeps exactly until the next slot is due
-//! ([`driver`]), so timers cost no thread and no polling. This is Go's
+//! (`driver.rs`), so timers cost no thread and no polling. This is Go's
 //! design (`time.Sleep` parks the goroutine on a runtime timer, and
 //! `findRunnable` bounds its `netpoll` by the next timer) with a wheel in
 //! place of Go's per-P heaps; `wheel` says why.
@@ -26,6 +26,8 @@
 //! it when a thread is parked in the reactor.
 
 pub(crate) mod driver;
+#[cfg(test)]
+mod heap_comparison;
 mod interval;
 pub(crate) mod sleep;
 mod timeout;

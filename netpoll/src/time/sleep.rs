@@ -63,7 +63,22 @@ pub(crate) fn far_deadline(start: Instant, duration: Duration) -> Instant {
         .unwrap_or_else(|| start + Duration::from_secs(86_400 * 365 * 30))
 }
 
-/// Future returned by [`sleep`] and [`sleep_until`].
+/// Future returned by [`sleep`] and [`sleep_until`]. It is `Unpin`, so
+/// it can be polled through `&mut` (in a `select!` loop, for instance).
+///
+/// ```
+/// use std::time::Duration;
+/// use futures::FutureExt;
+/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// reactor.block_on(async {
+///     let mut tick = gosched_netpoll::time::sleep(Duration::from_millis(2));
+///     let mut never = futures::future::pending::<()>();
+///     futures::select_biased! {
+///         _ = never => unreachable!(),
+///         _ = (&mut tick).fuse() => {}
+///     }
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct Sleep {
