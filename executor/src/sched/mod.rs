@@ -318,7 +318,7 @@ impl Shared {
 
     /// Whether any queue holds a task (racy; for the re-check of step 5).
     pub(crate) fn has_any_work(&self) -> bool {
-        !self.inject.is_empty() || self.procs.iter().any(|p| !p.runq().is_empty())
+        !self.inject.is_empty() || self.procs.iter().any(|p| p.runq().ring_len() > 0)
     }
 
     /// A non-blocking poll of the driver when tasks wait on it. True when

@@ -282,6 +282,13 @@ impl RunQueue {
             + (!self.runnext.load(Relaxed).is_null()) as usize
     }
 
+    /// Tasks in the ring alone, without runnext (a racy hint).
+    pub(crate) fn ring_len(&self) -> usize {
+        let t = self.tail.load(Acquire);
+        let h = self.head.load(Acquire);
+        t.wrapping_sub(h).min(RUNQ_SIZE as u32) as usize
+    }
+
     /// Whether ring and runnext are empty (a racy hint for other threads).
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
@@ -301,9 +308,13 @@ fn pause_while_unchanged(slot: &AtomicPtr<Header>, value: *mut Header) -> bool {
     }
     #[cfg(not(gosched_loom))]
     {
+        // Look at the slot only every 64 spins: each look pulls the line
+        // the owner writes on every spawn and wake away from it.
         let start = Instant::now();
         while start.elapsed() < RUNNEXT_STEAL_PAUSE {
-            std::hint::spin_loop();
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
             if slot.load(Relaxed) != value {
                 return false;
             }
