@@ -216,3 +216,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     install_netpoll();
     gosched_executor::block_on(future)
 }
+
+/// The README's code blocks, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
