@@ -79,9 +79,9 @@ impl Reactor {
         if let Some(r) = ENTERED.try_with(|e| e.borrow().clone()).ok().flatten() {
             return Some(r);
         }
-        let handle = gosched_executor::Handle::try_current()?;
-        let driver = handle.driver()?;
-        driver.as_any().downcast_ref::<Reactor>().cloned()
+        gosched_executor::Handle::with_current(|h| {
+            h?.driver()?.as_any().downcast_ref::<Reactor>().cloned()
+        })
     }
 
     /// The current reactor.
