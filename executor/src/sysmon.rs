@@ -4,10 +4,13 @@
 //! 10 ms while it finds nothing to do (Go's schedule). Each round it:
 //!
 //! 1. **Retakes** a P whose M has been inside one task poll for more than
-//!    10 ms (Go's `forcePreemptNS`) while other tasks wait (on that P or
-//!    in the global queue), and hands it to another M (`handoff.rs`). A
-//!    poll is "one" when the P's poll counter has not moved; an M that is
-//!    merely busy polls many short tasks and is left alone.
+//!    10 ms (Go's `forcePreemptNS`), or for more than 1 ms with its thread
+//!    asleep in the kernel (a blocking syscall: Go hands those off at
+//!    once), while other tasks wait (on that P or in the global queue),
+//!    and hands it to another M (`handoff.rs`). A poll is "one" when the
+//!    P's poll counter has not moved; an M that is merely busy polls many
+//!    short tasks and is left alone. While any P runs, sysmon sleeps at
+//!    most 1 ms.
 //! 2. **Polls the netpoller** without blocking when no M is parked in it
 //!    and sysmon has not polled it for 10 ms, so timers and sockets are
 //!    served even while every M is stuck.
@@ -110,6 +113,15 @@ pub(crate) fn start(
 
 /// How long one poll may run before its P is handed to another M.
 pub(crate) const RETAKE_AFTER: Duration = Duration::from_millis(10);
+/// How long one poll may sit in the kernel (its thread asleep: a blocking
+/// syscall, `thread::sleep`) before its P is handed off. Go hands a P off
+/// after one sysmon tick in a syscall; it knows from `entersyscall`. We ask
+/// the kernel for the thread's state instead (Linux), and only for a poll
+/// that has already run this long, so healthy runtimes never pay for it.
+pub(crate) const RETAKE_ASLEEP_AFTER: Duration = Duration::from_millis(1);
+/// Longest sysmon sleep while some P is running (Go sleeps up to 10 ms,
+/// but our blocked-thread detection needs a finer look while busy).
+const BUSY_MAX_DELAY: Duration = Duration::from_millis(1);
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
 /// How often sysmon polls the netpoller itself when nobody is parked in it.
@@ -166,7 +178,8 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
                 seen[i] = PSeen { polls, since: now };
                 continue;
             }
-            if now.duration_since(seen[i].since) < RETAKE_AFTER {
+            let stuck_for = now.duration_since(seen[i].since);
+            if stuck_for < RETAKE_ASLEEP_AFTER {
                 continue;
             }
             let waiting = !p.runq().is_empty() || !shared.inject.is_empty();
@@ -177,10 +190,12 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
                 .all_ms()
                 .into_iter()
                 .find(|m| m.cur_p.load(Relaxed) == i);
-            if let Some(m) = holder {
-                if shared.handoff(i, &m) {
-                    acted = true;
-                }
+            let Some(m) = holder else { continue };
+            if stuck_for < RETAKE_AFTER && !thread_asleep(m.tid.load(Relaxed)) {
+                continue;
+            }
+            if shared.handoff(i, &m) {
+                acted = true;
             }
             seen[i].since = now;
         }
@@ -214,6 +229,9 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
                 delay = (delay * 2).min(MAX_DELAY);
             }
         }
+        if shared.idle.npidle.load(Relaxed) < shared.procs.len() {
+            delay = delay.min(BUSY_MAX_DELAY);
+        }
         if settings.schedtrace_ms > 0 {
             delay = delay.min(
                 next_trace
@@ -222,6 +240,36 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
             );
         }
     }
+}
+
+/// The calling thread's kernel thread id (Linux), or 0.
+pub(crate) fn current_tid() -> u32 {
+    // /proc/thread-self links to "<pid>/task/<tid>".
+    std::fs::read_link("/proc/thread-self")
+        .ok()
+        .and_then(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Whether kernel thread `tid` of this process is asleep in the kernel
+/// (state S or D in /proc), i.e. blocked in a syscall rather than running
+/// user code. False when unknown.
+fn thread_asleep(tid: u32) -> bool {
+    if tid == 0 {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else {
+        return false;
+    };
+    // The state follows the parenthesised command name, which may itself
+    // contain spaces or parentheses: look after the last ')'.
+    stat.rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next())
+        .is_some_and(|st| st == "S" || st == "D")
 }
 
 /// Go's SCHED line (and, with `detail`, the P and M lines).
@@ -294,5 +342,38 @@ mod tests {
         assert!(DebugSettings::parse("gctrace=1")
             .unwrap_err()
             .contains("unknown setting"));
+    }
+}
+
+#[cfg(all(test, not(gosched_loom), target_os = "linux"))]
+mod linux_tests {
+    use super::*;
+
+    #[test]
+    fn a_sleeping_thread_reads_as_asleep_and_a_spinning_one_does_not() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        let sleeper = std::thread::spawn(move || {
+            tx.send(current_tid()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        let (tx2, rx2) = std::sync::mpsc::channel();
+        let spinner = std::thread::spawn(move || {
+            tx2.send(current_tid()).unwrap();
+            while !s.load(Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        let (a, b) = (rx.recv().unwrap(), rx2.recv().unwrap());
+        assert!(a != 0 && b != 0);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(thread_asleep(a), "sleeping thread not seen asleep");
+        // A spinning thread is runnable (R) even when descheduled.
+        assert!(!thread_asleep(b), "spinning thread seen asleep");
+        stop.store(true, Relaxed);
+        sleeper.join().unwrap();
+        spinner.join().unwrap();
+        assert!(!thread_asleep(0));
     }
 }

@@ -68,6 +68,9 @@ pub(crate) struct MPark {
     /// Set (under the idle lock) when this M's P was handed to another M;
     /// cleared by this M once it has let go of the P.
     pub(crate) retaken: AtomicBool,
+    /// The M thread's kernel thread id (0: unknown), for sysmon's look at
+    /// whether a stuck thread is asleep in a syscall.
+    pub(crate) tid: std::sync::atomic::AtomicU32,
 }
 
 impl MPark {
@@ -78,6 +81,7 @@ impl MPark {
             thread: Mutex::new(None),
             cur_p: AtomicUsize::new(usize::MAX),
             retaken: AtomicBool::new(false),
+            tid: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -85,6 +89,11 @@ impl MPark {
     /// the M's thread before it first sleeps.
     pub(crate) fn register_current_thread(&self) {
         *lock(&self.thread) = Some(thread::current());
+        #[cfg(not(gosched_loom))]
+        self.tid.store(
+            crate::sysmon::current_tid(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Takes a hand-off left in the slot, if any.
