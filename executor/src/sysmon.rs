@@ -243,6 +243,7 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
 }
 
 /// The calling thread's kernel thread id (Linux), or 0.
+#[cfg_attr(gosched_loom, allow(dead_code))]
 pub(crate) fn current_tid() -> u32 {
     // /proc/thread-self links to "<pid>/task/<tid>".
     std::fs::read_link("/proc/thread-self")
