@@ -61,6 +61,7 @@ pub struct Builder {
     max_blocking: usize,
     keep_alive: Duration,
     max_threads: usize,
+    spare_keep_alive: Duration,
     driver: Option<Arc<dyn Driver>>,
 }
 
@@ -84,6 +85,7 @@ impl Default for Builder {
             max_blocking: DEFAULT_MAX_BLOCKING,
             keep_alive: DEFAULT_KEEP_ALIVE,
             max_threads: 10_000,
+            spare_keep_alive: Duration::from_secs(10),
             driver: None,
         }
     }
@@ -127,6 +129,13 @@ impl Builder {
     /// `block_in_place` runs its closure in place).
     pub fn max_threads(mut self, n: usize) -> Self {
         self.max_threads = n;
+        self
+    }
+
+    /// How long a spare worker thread (one started for a hand-off, beyond
+    /// one per P) may sit idle before it exits (default 10 s).
+    pub fn spare_thread_keep_alive(mut self, d: Duration) -> Self {
+        self.spare_keep_alive = d;
         self
     }
 
@@ -176,6 +185,7 @@ impl Builder {
             thread_name: self.thread_name,
             stack_size: self.stack_size,
             max_threads: self.max_threads,
+            spare_keep_alive: self.spare_keep_alive,
         };
         let shared = Shared::start(procs, driver, config, blocking)?;
         Ok(Runtime {

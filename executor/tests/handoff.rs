@@ -131,3 +131,33 @@ fn a_runtime_with_handed_off_ps_shuts_down_cleanly() {
     assert_eq!(rt.handle().num_tasks(), 5);
     drop(rt);
 }
+
+#[test]
+fn spare_threads_started_for_handoffs_exit_after_their_keep_alive() {
+    let rt = Runtime::builder()
+        .procs(1)
+        .spare_thread_keep_alive(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let h = rt.handle().clone();
+    // Each block_in_place starts (or reuses) a spare thread.
+    rt.block_on(rt.spawn(async {
+        for _ in 0..3 {
+            block_in_place(|| std::thread::sleep(Duration::from_millis(5)));
+            yield_now().await;
+        }
+    }))
+    .unwrap();
+    assert!(h.metrics().threads >= 2, "a hand-off started no thread");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while h.metrics().threads > 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "spare threads never exited: {}",
+            h.metrics().threads
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The runtime still works with its one M.
+    assert_eq!(rt.block_on(rt.spawn(async { 5 })).unwrap(), 5);
+}

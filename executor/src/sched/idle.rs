@@ -52,6 +52,9 @@ use crate::Driver;
 pub(crate) enum Wakeup {
     /// Run this P, spinning or not.
     P(PToken, bool),
+    /// A spare M idle too long: exit the thread (never sent by others;
+    /// `stopm` returns it after taking itself off `midle`).
+    Exit,
     /// The runtime is shutting down: exit.
     Shutdown,
 }
@@ -117,6 +120,7 @@ impl MPark {
         &self,
         driver: Option<&dyn Driver>,
         driver_busy: &AtomicBool,
+        timeout: Option<std::time::Duration>,
     ) -> Option<Wakeup> {
         if let Some(w) = self.take() {
             return Some(w);
@@ -134,7 +138,11 @@ impl MPark {
                 handed.or_else(|| self.take())
             }
             _ => {
-                thread::park();
+                match timeout {
+                    #[cfg(not(gosched_loom))]
+                    Some(t) => thread::park_timeout(t),
+                    _ => thread::park(),
+                }
                 self.take()
             }
         }

@@ -53,6 +53,8 @@ pub(crate) struct Config {
     pub(crate) stack_size: Option<usize>,
     /// Most Ms (worker threads) alive at once (Go's max threads).
     pub(crate) max_threads: usize,
+    /// How long a spare M (beyond one per P) may sit idle before it exits.
+    pub(crate) spare_keep_alive: std::time::Duration,
 }
 
 /// Every ring the scheduler ever made: the Ps' current rings, rings kept
@@ -169,6 +171,7 @@ impl Shared {
             thread_name: "loom".into(),
             stack_size: None,
             max_threads: procs,
+            spare_keep_alive: std::time::Duration::from_secs(1),
         };
         let blocking =
             crate::blocking::BlockingPool::new(1, std::time::Duration::from_secs(1), "loom".into());

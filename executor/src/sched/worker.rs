@@ -169,6 +169,8 @@ pub(crate) struct Worker {
     /// Consecutive picks from runnext.
     runnext_streak: u32,
     rng: u64,
+    /// A spare M decided to exit (idle past the keep-alive).
+    exit: bool,
 }
 
 impl Worker {
@@ -180,6 +182,7 @@ impl Worker {
             spinning: false,
             runnext_streak: 0,
             rng: seed | 1,
+            exit: false,
         }
     }
 
@@ -218,7 +221,7 @@ impl Worker {
                     break;
                 }
             }
-            if shared.is_shutting_down() {
+            if shared.is_shutting_down() || self.exit {
                 break;
             }
         }
@@ -247,7 +250,7 @@ impl Worker {
                 self.spinning = spinning;
                 Some(())
             }
-            Wakeup::Shutdown => None,
+            Wakeup::Shutdown | Wakeup::Exit => None,
         }
     }
 
@@ -429,7 +432,10 @@ impl Worker {
                     // startm counted us in nmspinning already.
                     self.spinning = spinning;
                 }
-                Wakeup::Shutdown => return None,
+                Wakeup::Shutdown | Wakeup::Exit => {
+                    self.exit = true;
+                    return None;
+                }
             }
         }
     }
@@ -492,9 +498,26 @@ impl Worker {
     /// on their thread parker (`MPark::park_once`).
     fn stopm(&mut self, shared: &Shared) -> Wakeup {
         let park = self.ctx.park.clone();
+        let since = std::time::Instant::now();
         loop {
-            if let Some(w) = park.park_once(shared.driver.as_deref(), &shared.idle.driver_busy) {
+            // Ms beyond one per P exist only because of hand-offs; once idle
+            // for the keep-alive they exit (never the one in the driver).
+            let spare = shared.nthreads.load(Relaxed) > shared.procs.len();
+            let timeout = spare.then_some(shared.config.spare_keep_alive);
+            if let Some(w) =
+                park.park_once(shared.driver.as_deref(), &shared.idle.driver_busy, timeout)
+            {
                 return w;
+            }
+            if spare && since.elapsed() >= shared.config.spare_keep_alive {
+                let mut lists = lock(&shared.idle.lists);
+                if shared.nthreads.load(Relaxed) > shared.procs.len()
+                    && Idle::remove_m(&mut lists, &park)
+                {
+                    drop(lists);
+                    lock(shared.ms_list()).retain(|m| !Arc::ptr_eq(m, &park));
+                    return Wakeup::Exit;
+                }
             }
             // Woken without a hand-off: a driver wake-up may have made
             // tasks ready (into the global queue: this M holds no P). Take
