@@ -23,7 +23,9 @@ use std::future::Future;
 use std::io;
 use std::sync::{Arc, Once};
 
-pub use gosched_executor::{coop, yield_now, EnterGuard, Handle, JoinError, JoinHandle, YieldNow};
+pub use gosched_executor::{
+    block_in_place, coop, yield_now, EnterGuard, Handle, JoinError, JoinHandle, YieldNow,
+};
 
 /// Go-semantics channels, `select!`, locks, WaitGroup, Context (the
 /// `gosched-sync` crate).
@@ -53,7 +55,7 @@ pub mod runtime {
     pub use gosched_executor::leak::{LeakGuard, LeakReport};
     pub use gosched_executor::metrics::{Metrics, ProcMetrics};
     pub use gosched_executor::task::{TaskInfo, TaskState, WaitReason};
-    pub use gosched_executor::{dump, dump_grouped, num_tasks, DEBUG_ENV, PROCS_ENV};
+    pub use gosched_executor::{dump, dump_grouped, num_tasks, DEBUG_ENV, PROCS_ENV, TRACE_ENV};
 }
 
 /// Task-level items for leaf futures: wait reasons.

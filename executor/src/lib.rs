@@ -34,6 +34,7 @@ mod sched;
 mod spawn_trait;
 mod sysmon;
 pub mod task;
+mod trace;
 mod yield_now;
 
 pub use driver::Driver;
@@ -44,4 +45,5 @@ pub use runtime::{
 pub use sched::handoff::block_in_place;
 pub use sysmon::DEBUG_ENV;
 pub use task::{JoinError, JoinHandle};
+pub use trace::TRACE_ENV;
 pub use yield_now::{yield_now, YieldNow};

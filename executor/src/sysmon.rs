@@ -182,7 +182,12 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
             if stuck_for < RETAKE_ASLEEP_AFTER {
                 continue;
             }
-            let waiting = !p.runq().is_empty() || !shared.inject.is_empty();
+            // Work waits for this P: queued tasks, or timers and sockets
+            // that nobody is polling (no M parked in the driver).
+            let waiting = !p.runq().is_empty()
+                || !shared.inject.is_empty()
+                || (!shared.idle.driver_busy.load(Relaxed)
+                    && shared.driver.as_ref().is_some_and(|d| d.has_waiters()));
             if !waiting {
                 continue;
             }

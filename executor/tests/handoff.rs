@@ -161,3 +161,63 @@ fn spare_threads_started_for_handoffs_exit_after_their_keep_alive() {
     // The runtime still works with its one M.
     assert_eq!(rt.block_on(rt.spawn(async { 5 })).unwrap(), 5);
 }
+
+#[test]
+fn gosched_trace_writes_a_chrome_trace_with_polls_and_handoffs() {
+    // The runtime reads GOSCHED_TRACE when it is built: run this test
+    // binary again as a child with it set, then read the file.
+    if let Ok(path) = std::env::var("GOSCHED_TRACE_CHILD") {
+        assert_eq!(std::env::var("GOSCHED_TRACE").unwrap(), path);
+        let rt = Runtime::builder().procs(2).build().unwrap();
+        rt.block_on(rt.spawn(async {
+            let hs: Vec<_> = (0..100)
+                .map(|i| gosched_executor::spawn(async move { i }))
+                .collect();
+            block_in_place(|| std::thread::sleep(Duration::from_millis(5)));
+            for h in hs {
+                h.await.unwrap();
+            }
+        }))
+        .unwrap();
+        drop(rt);
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("gosched-trace-{}.json", std::process::id()));
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "gosched_trace_writes_a_chrome_trace_with_polls_and_handoffs",
+            "--nocapture",
+        ])
+        .env("GOSCHED_TRACE_CHILD", &path)
+        .env("GOSCHED_TRACE", &path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        text.starts_with("{\"traceEvents\":["),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    assert!(text.trim_end().ends_with('}'));
+    assert!(text.contains("\"name\":\"P0\"") && text.contains("\"name\":\"P1\""));
+    let polls = text.matches("\"name\":\"poll\",\"ph\":\"X\"").count();
+    assert!(polls >= 101, "only {polls} poll spans");
+    assert!(
+        text.contains("\"name\":\"handoff\""),
+        "the block_in_place hand-off is missing"
+    );
+    // Every event is one JSON object per line.
+    for line in text.lines().skip(1) {
+        let l = line.trim_end_matches(',');
+        if l.starts_with('{') {
+            assert!(l.ends_with('}'), "bad event line: {l}");
+        }
+    }
+}

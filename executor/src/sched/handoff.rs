@@ -77,6 +77,9 @@ impl Shared {
         }
         proc.set_ring(new_ptr);
         bump(&proc.metrics.handoffs, 1);
+        if let Some(t) = &self.trace {
+            t.instant_now(pi, "handoff", "");
+        }
         // 4. The token goes to the other M.
         let token = PToken::mint(pi);
         match (idle_m, fresh) {

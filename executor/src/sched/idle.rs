@@ -106,7 +106,7 @@ impl MPark {
 
     /// Sleeps once: in the driver when `driver` is given and nobody else
     /// is in it (`driver_busy`), else on the thread parker. Returns the
-    /// hand-off if one arrived; `None` after a driver wake-up with no
+    /// hand-off if one arrived (and whether it slept in the driver); `None` after a driver wake-up with no
     /// hand-off (events may have made tasks ready: the caller re-checks)
     /// or a spurious wake-up.
     ///
@@ -121,9 +121,9 @@ impl MPark {
         driver: Option<&dyn Driver>,
         driver_busy: &AtomicBool,
         timeout: Option<std::time::Duration>,
-    ) -> Option<Wakeup> {
+    ) -> (Option<Wakeup>, bool) {
         if let Some(w) = self.take() {
-            return Some(w);
+            return (Some(w), false);
         }
         match driver {
             Some(d) if !driver_busy.swap(true, SeqCst) => {
@@ -135,7 +135,7 @@ impl MPark {
                 }
                 self.in_driver.store(false, SeqCst);
                 driver_busy.store(false, SeqCst);
-                handed.or_else(|| self.take())
+                (handed.or_else(|| self.take()), true)
             }
             _ => {
                 match timeout {
@@ -143,7 +143,7 @@ impl MPark {
                     Some(t) => thread::park_timeout(t),
                     _ => thread::park(),
                 }
-                self.take()
+                (self.take(), false)
             }
         }
     }

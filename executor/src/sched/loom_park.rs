@@ -34,7 +34,7 @@ impl Driver for MockDriver {
 
 fn sleep_until_handed(m: &MPark, driver: Option<&dyn Driver>, busy: &AtomicBool) -> Wakeup {
     loop {
-        if let Some(w) = m.park_once(driver, busy, None) {
+        if let (Some(w), _) = m.park_once(driver, busy, None) {
             return w;
         }
     }

@@ -103,6 +103,8 @@ pub(crate) struct Shared {
     pub(crate) nthreads: AtomicUsize,
     /// Every M's parker, for schedtrace.
     ms: Mutex<Vec<Arc<MPark>>>,
+    /// The event trace, when `GOSCHED_TRACE` names a file.
+    pub(crate) trace: Option<crate::trace::TraceSink>,
     /// The monitor thread, when one runs.
     sysmon: Mutex<Option<(Arc<crate::sysmon::SysmonStop>, std::thread::JoinHandle<()>)>>,
 }
@@ -159,6 +161,11 @@ impl Shared {
             nthreads: AtomicUsize::new(0),
             ms: Mutex::new(ms.clone()),
             sysmon: Mutex::new(None),
+            trace: if cfg!(gosched_loom) {
+                None
+            } else {
+                crate::trace::TraceSink::from_env(procs)
+            },
         });
         (shared, ms)
     }
@@ -414,6 +421,15 @@ impl Shared {
         self.blocking.shutdown();
         if let Some(d) = &self.driver {
             d.shutdown();
+        }
+        if let Some(t) = &self.trace {
+            // Every M has exited (and flushed its buffer) by now.
+            if let Err(e) = t.write(self.procs.len()) {
+                eprintln!(
+                    "gosched: cannot write the {} trace: {e}",
+                    crate::trace::TRACE_ENV
+                );
+            }
         }
     }
 }

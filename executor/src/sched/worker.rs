@@ -171,19 +171,28 @@ pub(crate) struct Worker {
     rng: u64,
     /// A spare M decided to exit (idle past the keep-alive).
     exit: bool,
+    /// This M's event buffer, when tracing (`trace.rs`).
+    trace: Option<crate::trace::TraceBuf>,
 }
 
 impl Worker {
     pub(crate) fn new(shared: Arc<Shared>, park: Arc<MPark>, seed: u64) -> Worker {
         let ctx = Box::new(MContext::new(shared.clone(), park));
-        Worker {
+        let trace = shared
+            .trace
+            .as_ref()
+            .map(|_| crate::trace::TraceBuf::new(shared.clone()));
+        let mut w = Worker {
             shared,
             ctx,
             spinning: false,
             runnext_streak: 0,
             rng: seed | 1,
             exit: false,
-        }
+            trace: None,
+        };
+        w.trace = trace;
+        w
     }
 
     fn rand(&mut self) -> u64 {
@@ -267,7 +276,16 @@ impl Worker {
             }
             bump(&p.metrics.polls, 1);
         }
+        let traced = self
+            .trace
+            .is_some()
+            .then(|| (task.header().id(), std::time::Instant::now()));
         let again = task.run();
+        if let (Some(tr), Some((id, t0)), Some(pi)) =
+            (self.trace.as_mut(), traced, self.ctx.p.get())
+        {
+            tr.poll(pi, id, t0, std::time::Instant::now());
+        }
         if self.ctx.park.retaken.load(Acquire) {
             // sysmon handed our P to another M while this poll ran.
             self.ctx.drop_lost_p();
@@ -393,6 +411,9 @@ impl Worker {
                 let p = self.ctx.release().expect("M without a P");
                 shared.procs[pi].running.store(false, Relaxed);
                 bump(&shared.procs[pi].metrics.parks, 1);
+                if let Some(tr) = self.trace.as_mut() {
+                    tr.park(pi);
+                }
                 shared.idle.pidleput(&mut lists, p);
                 lists.midle.push(self.ctx.park.clone());
             }
@@ -481,8 +502,12 @@ impl Worker {
                 if let Some(t) = ring.steal_from(victim.runq(), last, victim.running.load(Relaxed))
                 {
                     let p = &shared.procs[me];
+                    let n = 1 + ring.len() as u64;
                     bump(&p.metrics.steals, 1);
-                    bump(&p.metrics.stolen_tasks, 1 + ring.len() as u64);
+                    bump(&p.metrics.stolen_tasks, n);
+                    if let Some(tr) = self.trace.as_mut() {
+                        tr.steal(me, n);
+                    }
                     return Some(t);
                 }
             }
@@ -504,9 +529,13 @@ impl Worker {
             // for the keep-alive they exit (never the one in the driver).
             let spare = shared.nthreads.load(Relaxed) > shared.procs.len();
             let timeout = spare.then_some(shared.config.spare_keep_alive);
-            if let Some(w) =
-                park.park_once(shared.driver.as_deref(), &shared.idle.driver_busy, timeout)
-            {
+            let t0 = self.trace.is_some().then(std::time::Instant::now);
+            let (woken, in_driver) =
+                park.park_once(shared.driver.as_deref(), &shared.idle.driver_busy, timeout);
+            if let (Some(tr), Some(t0), true) = (self.trace.as_mut(), t0, in_driver) {
+                tr.netpoll_wait(t0, std::time::Instant::now());
+            }
+            if let Some(w) = woken {
                 return w;
             }
             if spare && since.elapsed() >= shared.config.spare_keep_alive {
