@@ -9,53 +9,54 @@ use std::cell::Cell;
 use std::ptr;
 use std::sync::atomic::Ordering;
 
-use crate::loom::AtomicU64;
-
-use crate::task::{REASON_SHIFT, TASK_ID_MASK};
+use crate::task::{Header, REASON_SHIFT, TASK_ID_MASK};
 
 thread_local! {
-    /// The id-and-wait-reason word of the task being polled, or null.
-    static CURRENT_TASK_WORD: Cell<*const AtomicU64> = const { Cell::new(ptr::null()) };
+    /// The header of the task being polled, or null.
+    static CURRENT_TASK: Cell<*const Header> = const { Cell::new(ptr::null()) };
 }
 
 /// Sets the wait reason of the task this thread is polling; no-op outside a
 /// task poll.
 #[inline]
 pub(crate) fn set_wait_reason(reason: u8) {
-    let _ = CURRENT_TASK_WORD.try_with(|w| {
-        let word = w.get();
-        if !word.is_null() {
+    let _ = CURRENT_TASK.try_with(|w| {
+        let hdr = w.get();
+        if !hdr.is_null() {
             // SAFETY: the pointer is set only for the duration of a poll, by
-            // the thread doing the poll, and the task holds a reference to
-            // its own header for that whole time (`enter_task`).
-            let word = unsafe { &*word };
-            let v = word.load(Ordering::Relaxed);
-            word.store(
+            // the thread doing the poll, and the poll holds a reference to
+            // the task for that whole time (`enter_task`).
+            let hdr = unsafe { &*hdr };
+            let v = hdr.id_word.load(Ordering::Relaxed);
+            hdr.id_word.store(
                 (v & TASK_ID_MASK) | ((reason as u64) << REASON_SHIFT),
                 Ordering::Relaxed,
             );
+            // The park time, on sysmon's coarse clock: one more store.
+            hdr.wait_since
+                .store(crate::sysmon::coarse_ms(), Ordering::Relaxed);
         }
     });
 }
 
-/// Marks `word` as the current task's id-and-reason word until the guard
-/// drops; clears the previous reason (a new poll starts with none).
-pub(crate) fn enter_task(word: &AtomicU64) -> TaskGuard {
-    let v = word.load(Ordering::Relaxed);
+/// Marks `hdr` as the task being polled until the guard drops; clears the
+/// previous wait reason (a new poll starts with none).
+pub(crate) fn enter_task(hdr: &Header) -> TaskGuard {
+    let v = hdr.id_word.load(Ordering::Relaxed);
     if v & !TASK_ID_MASK != 0 {
-        word.store(v & TASK_ID_MASK, Ordering::Relaxed);
+        hdr.id_word.store(v & TASK_ID_MASK, Ordering::Relaxed);
     }
-    let prev = CURRENT_TASK_WORD.with(|w| w.replace(word as *const AtomicU64));
+    let prev = CURRENT_TASK.with(|w| w.replace(hdr as *const Header));
     TaskGuard { prev }
 }
 
 /// Restores the previous current task on drop.
 pub(crate) struct TaskGuard {
-    prev: *const AtomicU64,
+    prev: *const Header,
 }
 
 impl Drop for TaskGuard {
     fn drop(&mut self) {
-        let _ = CURRENT_TASK_WORD.try_with(|w| w.set(self.prev));
+        let _ = CURRENT_TASK.try_with(|w| w.set(self.prev));
     }
 }

@@ -22,6 +22,8 @@ pub struct TaskGroup {
     pub state: TaskState,
     /// Their wait reason.
     pub wait_reason: WaitReason,
+    /// The longest any of them has been waiting, when known.
+    pub longest_wait: Option<std::time::Duration>,
 }
 
 /// A grouped dump (see the module docs); `Display` prints it like Go.
@@ -48,14 +50,15 @@ impl GroupedDump {
                 t.state,
                 t.wait_reason,
             );
-            map.entry(key)
-                .or_insert(TaskGroup {
-                    count: 0,
-                    location: t.location,
-                    state: t.state,
-                    wait_reason: t.wait_reason,
-                })
-                .count += 1;
+            let g = map.entry(key).or_insert(TaskGroup {
+                count: 0,
+                location: t.location,
+                state: t.state,
+                wait_reason: t.wait_reason,
+                longest_wait: None,
+            });
+            g.count += 1;
+            g.longest_wait = g.longest_wait.max(t.waiting_for);
         }
         let mut groups: Vec<TaskGroup> = map.into_values().collect();
         groups.sort_by(|a, b| {
@@ -68,13 +71,28 @@ impl GroupedDump {
     }
 }
 
+/// Go's dump style: minutes when long, else seconds or milliseconds.
+fn human(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms >= 60_000 {
+        format!("{} minutes", ms / 60_000)
+    } else if ms >= 1000 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{ms} ms")
+    }
+}
+
 impl fmt::Display for GroupedDump {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "tasks: total {}", self.total)?;
         for g in &self.groups {
-            let what = match g.state {
-                TaskState::Waiting => format!("waiting, {}", g.wait_reason),
-                s => s.to_string(),
+            let what = match (g.state, g.longest_wait) {
+                (TaskState::Waiting, Some(d)) => {
+                    format!("waiting, {}, {}", g.wait_reason, human(d))
+                }
+                (TaskState::Waiting, None) => format!("waiting, {}", g.wait_reason),
+                (s, _) => s.to_string(),
             };
             writeln!(
                 f,

@@ -136,6 +136,7 @@ struct PSeen {
 
 fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
     let start = Instant::now();
+    tick_coarse_clock(start);
     let period = Duration::from_millis(settings.schedtrace_ms.max(1));
     let mut next_trace = start + period;
     let mut delay = MIN_DELAY;
@@ -160,6 +161,7 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
             return;
         };
         let now = Instant::now();
+        tick_coarse_clock(now);
         let mut acted = false;
         // 1. Retake.
         if seen.len() != shared.procs.len() {
@@ -245,6 +247,33 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
             );
         }
     }
+}
+
+/// The process-wide coarse clock: milliseconds since the first runtime
+/// started, plus one (0 means "never set"). Every sysmon round stores it,
+/// so it advances in 1 ms steps while a runtime is busy and up to 10 ms
+/// while idle. Parking tasks read it instead of the system clock.
+static COARSE_MS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn clock_origin() -> Instant {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+/// Advances the coarse clock to now.
+fn tick_coarse_clock(now: Instant) {
+    let ms = now
+        .saturating_duration_since(clock_origin())
+        .as_millis()
+        .min(u32::MAX as u128 - 1) as u32
+        + 1;
+    COARSE_MS.store(ms, Relaxed);
+}
+
+/// The coarse clock (see `COARSE_MS`).
+#[inline]
+pub(crate) fn coarse_ms() -> u32 {
+    COARSE_MS.load(Relaxed)
 }
 
 /// The calling thread's kernel thread id (Linux), or 0.

@@ -407,7 +407,7 @@ fn dump_grouped_counts_tasks_by_site_state_and_reason() {
                 .any(|g| g.wait_reason == gosched_executor::task::WaitReason::Join));
             let text = g.to_string();
             assert!(text.starts_with("tasks: total 10"), "{text}");
-            assert!(text.contains("[waiting, join]"), "{text}");
+            assert!(text.contains("[waiting, join"), "{text}");
             break;
         }
         assert!(
@@ -505,4 +505,39 @@ fn gosched_debug_schedtrace_prints_from_a_child_process() {
         1,
         "{err}"
     );
+}
+
+#[test]
+fn dumps_say_how_long_a_task_has_waited() {
+    let rt = rt(1);
+    let h = rt.handle().clone();
+    // A parent waiting on its child's JoinHandle records the `join` reason.
+    let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    let parent = rt.spawn(async move {
+        let _ = spawn(async move {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let waiting: Vec<_> = h
+        .dump()
+        .into_iter()
+        .filter(|t| t.wait_reason == gosched_executor::task::WaitReason::Join)
+        .collect();
+    assert_eq!(waiting.len(), 1);
+    let waited = waiting[0]
+        .waiting_for
+        .expect("a join wait has a start time");
+    assert!(
+        waited >= Duration::from_millis(100),
+        "waited only {waited:?}"
+    );
+    assert!(
+        h.dump_grouped().to_string().contains("[waiting, join, "),
+        "{}",
+        h.dump_grouped()
+    );
+    tx.send(()).unwrap();
+    rt.block_on(parent).unwrap();
 }

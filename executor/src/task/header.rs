@@ -11,20 +11,20 @@
 //! | `vtable`     | set at spawn, immutable               | everyone                       |
 //! | `sched`      | set at spawn, immutable               | wakers that must enqueue       |
 //! | `id_word`    | id at spawn; the polling thread sets the wait-reason byte | dumps, JoinError |
-//! | `location`   | set at spawn, immutable               | dumps                          |
+//! | `site`       | set at spawn, immutable               | dumps                          |
+//! | `wait_since` | the polling thread, with the wait reason | dumps                        |
 //! | `join_waker` | the JoinHandle while `JOIN_WAKER` is unset | the completer while it is set |
 //! | `extra`      | registry links under the shard lock while registered; then the completer writes a panic payload before setting `COMPLETE` | the JoinHandle after `COMPLETE` |
 
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::mem::ManuallyDrop;
-use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::task::Waker;
 
 use super::state::State;
-use crate::loom::AtomicU64;
+use crate::loom::{AtomicU32, AtomicU64};
 use crate::sched::Shared;
 
 /// Bits of the id word that hold the task id; the top byte is the wait reason.
@@ -70,7 +70,11 @@ pub(crate) struct Header {
     /// freed; null for blocking-pool tasks, which are never rescheduled.
     pub(crate) sched: *const Shared,
     pub(crate) id_word: AtomicU64,
-    pub(crate) location: &'static Location<'static>,
+    /// The spawn site, interned (`site.rs`).
+    pub(crate) site: u32,
+    /// When the task last recorded a wait reason, on sysmon's coarse
+    /// clock (ms); written by the polling thread with the reason.
+    pub(crate) wait_since: AtomicU32,
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     pub(crate) extra: UnsafeCell<Extra>,
 }
@@ -79,6 +83,11 @@ impl Header {
     /// The task id (never reused in a process).
     pub(crate) fn id(&self) -> u64 {
         self.id_word.load(Ordering::Relaxed) & TASK_ID_MASK
+    }
+
+    /// Where the task was spawned.
+    pub(crate) fn location(&self) -> &'static std::panic::Location<'static> {
+        super::site::lookup(self.site)
     }
 
     /// The last wait reason the task set.

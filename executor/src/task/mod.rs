@@ -47,6 +47,7 @@ mod join;
 mod loom_state;
 mod raw;
 mod registry;
+mod site;
 pub(crate) mod state;
 mod wait_reason;
 mod waker;
@@ -131,7 +132,7 @@ impl Notified {
             }
         }
         let outcome = {
-            let _enter = crate::context::enter_task(&hdr.id_word);
+            let _enter = crate::context::enter_task(hdr);
             // SAFETY: we hold RUNNING; the future is present.
             crate::coop::with_budget(|| unsafe { (hdr.vtable.poll)(ptr) })
         };
@@ -373,6 +374,9 @@ pub struct TaskInfo {
     pub state: TaskState,
     /// Why it waits (meaningful when waiting).
     pub wait_reason: WaitReason,
+    /// How long it has been waiting, when it is waiting and the future it
+    /// waits on recorded a reason (to sysmon's clock: ~1-10 ms steps).
+    pub waiting_for: Option<std::time::Duration>,
 }
 
 /// A task's scheduling state in a dump (Go: runnable, running, waiting).
@@ -406,11 +410,22 @@ impl Header {
         } else {
             TaskState::Waiting
         };
+        let wait_reason = self.wait_reason();
+        let since = self.wait_since.load(std::sync::atomic::Ordering::Relaxed);
+        let waiting_for = (state == TaskState::Waiting
+            && wait_reason != WaitReason::Unknown
+            && since != 0)
+            .then(|| {
+                std::time::Duration::from_millis(
+                    crate::sysmon::coarse_ms().saturating_sub(since) as u64
+                )
+            });
         TaskInfo {
             id: self.id(),
-            location: self.location,
+            location: self.location(),
             state,
-            wait_reason: self.wait_reason(),
+            wait_reason,
+            waiting_for,
         }
     }
 }

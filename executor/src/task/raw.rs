@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 
 use super::header::{Extra, Header, Links, Vtable};
 use super::state::State;
-use crate::loom::AtomicU64;
+use crate::loom::{AtomicU32, AtomicU64};
 use crate::sched::Shared;
 
 /// The future until it completes; its output after.
@@ -83,7 +83,8 @@ where
             vtable: &VtableOf::<F>::VTABLE,
             sched,
             id_word: AtomicU64::new(id),
-            location,
+            site: super::site::intern(location),
+            wait_since: AtomicU32::new(0),
             join_waker: UnsafeCell::new(None),
             extra: UnsafeCell::new(Extra {
                 links: Links {
