@@ -119,7 +119,11 @@ fn a_remote_spawn_racing_the_last_m_going_idle_is_never_stranded() {
         drop(rt.spawn(async move { tx.send(i).unwrap() }));
         match rx.recv_timeout(std::time::Duration::from_secs(30)) {
             Ok(got) => assert_eq!(got, i),
-            Err(_) => panic!("task {i} stranded in the global queue with the M asleep"),
+            Err(_) => panic!(
+                "task {i} stranded in the global queue with the M asleep\n{}\n{:?}",
+                rt.handle().schedtrace(true),
+                rt.handle().metrics()
+            ),
         }
     }
 }

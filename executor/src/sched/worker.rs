@@ -256,6 +256,10 @@ impl Worker {
                 self.ctx.acquire(p);
                 self.runnext_streak = 0;
                 // startm counted us in nmspinning already.
+                debug_assert!(
+                    !self.spinning,
+                    "an M woken from midle was still counted as spinning"
+                );
                 self.spinning = spinning;
                 Some(())
             }
@@ -333,6 +337,24 @@ impl Worker {
         was
     }
 
+    /// Lets go of a P that was handed to another M while this one looked
+    /// for work. A spinning M must stop spinning as it does: submitters
+    /// skip `wakep` while anyone spins, so a spinner without a P would
+    /// keep `nmspinning` above zero and strand every later remote push
+    /// (the CI failure that found this: a P idle, `spinningthreads=1`, a
+    /// task in the global queue, nobody awake). Having stopped, it
+    /// re-checks the queues as step 5 of the protocol in `idle.rs` says,
+    /// and wakes someone for what it finds.
+    fn lose_p(&mut self, shared: &Shared) {
+        self.ctx.drop_lost_p();
+        if self.stop_spinning(shared) {
+            crate::loom::fence(SeqCst);
+            if shared.has_any_work() {
+                shared.wakep();
+            }
+        }
+    }
+
     /// Go's `findRunnable`. Returns `None` at shutdown, or when this M has
     /// no P any more (handed off) and must sleep as a spare.
     fn find_runnable(&mut self, shared: &Shared) -> Option<(Notified, bool)> {
@@ -341,7 +363,7 @@ impl Worker {
                 return None;
             }
             if self.ctx.park.retaken.load(Acquire) {
-                self.ctx.drop_lost_p();
+                self.lose_p(shared);
             }
             let pi = self.ctx.p.get()?;
             let ring = self.ctx.ring_in(shared).expect("an M with a P owns a ring");
@@ -398,7 +420,7 @@ impl Worker {
                     // Handed off meanwhile (under this same lock): the
                     // token is not ours to put back.
                     drop(lists);
-                    self.ctx.drop_lost_p();
+                    self.lose_p(shared);
                     continue;
                 }
                 if !shared.inject.is_empty() {
@@ -451,6 +473,10 @@ impl Worker {
                     self.ctx.acquire(p);
                     self.runnext_streak = 0;
                     // startm counted us in nmspinning already.
+                    debug_assert!(
+                        !self.spinning,
+                        "an M woken from midle was still counted as spinning"
+                    );
                     self.spinning = spinning;
                 }
                 Wakeup::Shutdown | Wakeup::Exit => {
