@@ -7,9 +7,12 @@
 
 use std::cell::Cell;
 use std::ptr;
+#[cfg(not(gosched_observe_off))]
 use std::sync::atomic::Ordering;
 
-use crate::task::{Header, REASON_SHIFT, TASK_ID_MASK};
+use crate::task::Header;
+#[cfg(not(gosched_observe_off))]
+use crate::task::{REASON_SHIFT, TASK_ID_MASK};
 
 thread_local! {
     /// The header of the task being polled, or null.
@@ -17,9 +20,12 @@ thread_local! {
 }
 
 /// Sets the wait reason of the task this thread is polling; no-op outside a
-/// task poll.
+/// task poll, and compiled out under `--cfg gosched_observe_off`.
 #[inline]
 pub(crate) fn set_wait_reason(reason: u8) {
+    #[cfg(gosched_observe_off)]
+    let _ = reason;
+    #[cfg(not(gosched_observe_off))]
     let _ = CURRENT_TASK.try_with(|w| {
         let hdr = w.get();
         if !hdr.is_null() {
@@ -42,9 +48,12 @@ pub(crate) fn set_wait_reason(reason: u8) {
 /// Marks `hdr` as the task being polled until the guard drops; clears the
 /// previous wait reason (a new poll starts with none).
 pub(crate) fn enter_task(hdr: &Header) -> TaskGuard {
-    let v = hdr.id_word.load(Ordering::Relaxed);
-    if v & !TASK_ID_MASK != 0 {
-        hdr.id_word.store(v & TASK_ID_MASK, Ordering::Relaxed);
+    #[cfg(not(gosched_observe_off))]
+    {
+        let v = hdr.id_word.load(Ordering::Relaxed);
+        if v & !TASK_ID_MASK != 0 {
+            hdr.id_word.store(v & TASK_ID_MASK, Ordering::Relaxed);
+        }
     }
     let prev = CURRENT_TASK.with(|w| w.replace(hdr as *const Header));
     TaskGuard { prev }

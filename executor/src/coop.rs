@@ -106,6 +106,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<Progress> {
     match taken {
         Some(refund) => Poll::Ready(Progress { refund }),
         None => {
+            #[cfg(not(gosched_observe_off))]
             FORCED_YIELDS.with(|f| f.set(f.get() + 1));
             cx.waker().wake_by_ref();
             Poll::Pending
@@ -149,6 +150,7 @@ pub(crate) fn unconstrained_call<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Takes and clears the count of budget-forced yields on this thread.
+#[cfg(not(gosched_observe_off))]
 pub(crate) fn take_forced_yields() -> u64 {
     FORCED_YIELDS.with(|f| f.replace(0))
 }

@@ -35,7 +35,7 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::Arc;
 
 use super::idle::{Idle, MPark, Wakeup};
-use super::processor::{bump, PToken};
+use super::processor::{stat, PToken};
 use super::runq::RunQueue;
 use super::worker::CURRENT_M;
 use super::Shared;
@@ -76,7 +76,7 @@ impl Shared {
             new.put(t, false, &self.inject);
         }
         proc.set_ring(new_ptr);
-        bump(&proc.metrics.handoffs, 1);
+        stat(&proc.metrics.handoffs, 1);
         if let Some(t) = &self.trace {
             t.instant_now(pi, "handoff", "");
         }

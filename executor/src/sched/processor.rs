@@ -56,6 +56,18 @@ pub(crate) fn bump(c: &AtomicU64, n: u64) {
     c.store(c.load(Relaxed).wrapping_add(n), Relaxed);
 }
 
+/// [`bump`] for a counter that only `metrics()` reads. Compiled out under
+/// `--cfg gosched_observe_off`, the build the observability-cost bench
+/// compares against (`scripts/observability_cost.sh`). The scheduler's
+/// own counters (`schedtick`, `polls`, which sysmon reads) always count.
+#[inline(always)]
+pub(crate) fn stat(c: &AtomicU64, n: u64) {
+    #[cfg(not(gosched_observe_off))]
+    bump(c, n);
+    #[cfg(gosched_observe_off)]
+    let _ = (c, n);
+}
+
 /// The shared part of a P.
 pub(crate) struct Processor {
     /// The P's current ring, in the scheduler's ring arena. Swapped for a

@@ -42,7 +42,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use std::sync::Arc;
 
 use super::idle::{Idle, MPark, Wakeup};
-use super::processor::{bump, PToken, Processor};
+use super::processor::{bump, stat, PToken, Processor};
 use super::runq::{RunQueue, RUNNEXT_STREAK_MAX};
 use super::Shared;
 use crate::loom::lock;
@@ -305,10 +305,13 @@ impl Worker {
                 }
             }
         }
-        let forced = crate::coop::take_forced_yields();
-        if forced > 0 {
-            if let Some(p) = self.p(shared) {
-                bump(&p.metrics.forced_yields, forced);
+        #[cfg(not(gosched_observe_off))]
+        {
+            let forced = crate::coop::take_forced_yields();
+            if forced > 0 {
+                if let Some(p) = self.p(shared) {
+                    stat(&p.metrics.forced_yields, forced);
+                }
             }
         }
     }
@@ -432,7 +435,7 @@ impl Worker {
                 }
                 let p = self.ctx.release().expect("M without a P");
                 shared.procs[pi].running.store(false, Relaxed);
-                bump(&shared.procs[pi].metrics.parks, 1);
+                stat(&shared.procs[pi].metrics.parks, 1);
                 if let Some(tr) = self.trace.as_mut() {
                     tr.park(pi);
                 }
@@ -503,7 +506,7 @@ impl Worker {
             .min(super::runq::RUNQ_SIZE.saturating_sub(ring.len()) / 2)
             .max(1);
         let first = shared.inject.pop()?;
-        bump(&shared.procs[pi].metrics.global_pulls, 1);
+        stat(&shared.procs[pi].metrics.global_pulls, 1);
         for _ in 1..n {
             match shared.inject.pop() {
                 Some(t) => ring.put(t, false, &shared.inject),
@@ -529,8 +532,8 @@ impl Worker {
                 {
                     let p = &shared.procs[me];
                     let n = 1 + ring.len() as u64;
-                    bump(&p.metrics.steals, 1);
-                    bump(&p.metrics.stolen_tasks, n);
+                    stat(&p.metrics.steals, 1);
+                    stat(&p.metrics.stolen_tasks, n);
                     if let Some(tr) = self.trace.as_mut() {
                         tr.steal(me, n);
                     }

@@ -55,7 +55,9 @@ mod waker;
 pub use join::{JoinError, JoinHandle};
 pub use wait_reason::{set_wait_reason, WaitReason};
 
-pub(crate) use header::{Header, REASON_SHIFT, TASK_ID_MASK};
+pub(crate) use header::Header;
+#[cfg(not(gosched_observe_off))]
+pub(crate) use header::{REASON_SHIFT, TASK_ID_MASK};
 pub(crate) use registry::Registry;
 
 use std::any::Any;
