@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{mpsc, Arc};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 
 const WORKERS: usize = 2;
 const NUM_SPAWN: usize = 10_000;
@@ -278,4 +278,38 @@ criterion_group! {
     config = Criterion::default().sample_size(30).warm_up_time(std::time::Duration::from_secs(1)).measurement_time(std::time::Duration::from_secs(3));
     targets = executor
 }
-criterion_main!(benches);
+
+/// Runs one gosched workload a fixed number of times on one P and exits,
+/// for instruction counts under callgrind, which do not move with machine
+/// noise (`scripts/observability_cost.py --callgrind`). Set
+/// `GOSCHED_BENCH_WORKLOAD` to the workload's name and
+/// `GOSCHED_BENCH_ITERS` to the count.
+fn fixed_count(workload: &str, iters: usize) {
+    let rt = gosched::Runtime::builder().procs(1).build().unwrap();
+    let g = Gosched(rt.handle().clone(), Arc::new(rt));
+    let f: fn(&Gosched) = match workload {
+        "spawn_many_local" => spawn_many_local::<Gosched>,
+        "spawn_many_remote_idle" => spawn_many_remote_idle::<Gosched>,
+        "spawn_many_remote_busy" => spawn_many_remote_busy::<Gosched>,
+        "yield_many" => yield_many::<Gosched>,
+        "ping_pong" => ping_pong::<Gosched>,
+        "chained_spawn" => chained_spawn::<Gosched>,
+        other => panic!("GOSCHED_BENCH_WORKLOAD: no workload named {other:?}"),
+    };
+    for _ in 0..iters {
+        f(&g);
+    }
+}
+
+fn main() {
+    if let Ok(w) = std::env::var("GOSCHED_BENCH_WORKLOAD") {
+        let iters = std::env::var("GOSCHED_BENCH_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .expect("GOSCHED_BENCH_ITERS must be a count");
+        fixed_count(&w, iters);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -28,6 +28,8 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(not(gosched_observe_off))]
+use std::sync::atomic::AtomicU64;
 use std::task::{Context, Poll};
 
 /// Units of budget a task gets for one poll (tokio uses the same figure).
@@ -39,8 +41,12 @@ struct Budget(Option<u8>);
 
 thread_local! {
     static CURRENT: Cell<Budget> = const { Cell::new(Budget(None)) };
-    /// Budget-forced yields on this thread since the worker last read it.
-    static FORCED_YIELDS: Cell<u64> = const { Cell::new(0) };
+    /// The forced-yield counter of the P this thread's M holds (null off a
+    /// worker, or while it holds none). Set when an M takes a P, so the
+    /// hot path reads nothing per poll; only a forced yield, which is
+    /// rare, touches it.
+    #[cfg(not(gosched_observe_off))]
+    static FORCED_YIELDS: Cell<*const AtomicU64> = const { Cell::new(std::ptr::null()) };
 }
 
 /// A unit of budget taken by [`poll_proceed`].
@@ -107,7 +113,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<Progress> {
         Some(refund) => Poll::Ready(Progress { refund }),
         None => {
             #[cfg(not(gosched_observe_off))]
-            FORCED_YIELDS.with(|f| f.set(f.get() + 1));
+            count_forced_yield();
             cx.waker().wake_by_ref();
             Poll::Pending
         }
@@ -149,10 +155,32 @@ pub(crate) fn unconstrained_call<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Takes and clears the count of budget-forced yields on this thread.
+/// Points this thread's forced-yield count at `counter` (a P's metric),
+/// or at nothing.
+///
+/// # Safety
+///
+/// `counter`, when not null, must stay valid until the thread calls this
+/// again or exits. Workers pass a counter of a P in their runtime's
+/// `Shared`, which the worker keeps alive (it holds an `Arc`) until after
+/// it resets this to null on its way out.
 #[cfg(not(gosched_observe_off))]
-pub(crate) fn take_forced_yields() -> u64 {
-    FORCED_YIELDS.with(|f| f.replace(0))
+pub(crate) unsafe fn set_forced_yield_counter(counter: *const AtomicU64) {
+    let _ = FORCED_YIELDS.try_with(|f| f.set(counter));
+}
+
+#[cfg(not(gosched_observe_off))]
+#[cold]
+fn count_forced_yield() {
+    let _ = FORCED_YIELDS.try_with(|f| {
+        // SAFETY: non-null only between a worker's calls to
+        // `set_forced_yield_counter`, whose contract keeps it valid. An
+        // atomic add: after a hand-off the old M may still count here
+        // while the P's new M does too.
+        if let Some(c) = unsafe { f.get().as_ref() } {
+            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
 }
 
 /// Wraps a future so that it runs without a budget: leaf futures inside it

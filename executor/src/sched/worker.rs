@@ -111,15 +111,32 @@ impl MContext {
         self.p.set(Some(i));
         self.ring.set(proc.ring_ptr());
         self.token.set(Some(p));
+        // SAFETY: the counter lives in `shared`, which this M's context
+        // keeps alive; `forget_p` resets the pointer before the P goes
+        // and `Worker::run` before the thread leaves the runtime.
+        #[cfg(not(gosched_observe_off))]
+        unsafe {
+            crate::coop::set_forced_yield_counter(&proc.metrics.forced_yields)
+        };
+    }
+
+    /// Stops counting this thread's forced yields for a P it lets go of.
+    fn forget_p(&self) {
+        // SAFETY: null is always allowed.
+        #[cfg(not(gosched_observe_off))]
+        unsafe {
+            crate::coop::set_forced_yield_counter(std::ptr::null())
+        };
+        self.p.set(None);
+        self.park.cur_p.store(usize::MAX, Relaxed);
+        self.ring.set(std::ptr::null());
     }
 
     /// Gives up the P's token (for `pidleput` or a hand-off); the ring is
     /// forgotten too.
     pub(crate) fn release(&self) -> Option<PToken> {
         let t = self.token.take()?;
-        self.p.set(None);
-        self.park.cur_p.store(usize::MAX, Relaxed);
-        self.ring.set(std::ptr::null());
+        self.forget_p();
         Some(t)
     }
 
@@ -139,8 +156,7 @@ impl MContext {
             }
         }
         self.token.take();
-        self.p.set(None);
-        self.ring.set(std::ptr::null());
+        self.forget_p();
         self.park.retaken.store(false, SeqCst);
     }
 
@@ -239,6 +255,7 @@ impl Worker {
             let mut lists = lock(&shared.idle.lists);
             shared.idle.pidleput(&mut lists, p);
         }
+        self.ctx.forget_p();
         CURRENT_M.with(|c| c.set(std::ptr::null()));
     }
 
@@ -302,15 +319,6 @@ impl Worker {
                 None => {
                     shared.inject.push(again);
                     shared.wakep();
-                }
-            }
-        }
-        #[cfg(not(gosched_observe_off))]
-        {
-            let forced = crate::coop::take_forced_yields();
-            if forced > 0 {
-                if let Some(p) = self.p(shared) {
-                    stat(&p.metrics.forced_yields, forced);
                 }
             }
         }

@@ -1,17 +1,25 @@
-//! Spawn sites, interned to a `u32` so the task header keeps 4 bytes for
+//! Spawn sites, packed into a `u32` so the task header keeps 4 bytes for
 //! the wait timestamp and stays at 72 bytes.
 //!
-//! `#[track_caller]` gives a `&'static Location` per spawn call. A spawn
-//! first compares it with the last one this thread interned (the common
-//! case: a loop spawning from one line), and only on a miss takes the
-//! global table's lock. Indices are never reused; the table only grows,
-//! by one entry per distinct spawn site in the program.
+//! `#[track_caller]` gives a `&'static Location` per spawn call. Every
+//! `Location` the compiler emits for this program lives in its read-only
+//! data, next to [`ANCHOR`]; a spawn stores the site's distance from the
+//! anchor, a multiple of the `Location` alignment (8), so the code is even.
+//! That is a subtraction and a range check: no lookup, no thread-local, no
+//! lock on the spawn path. A site too far from the anchor to fit (code in
+//! a dynamically loaded library) is interned instead, in a global table
+//! that only grows by one entry per such site, and coded as
+//! `index * 2 + 1` (odd).
+//!
+//! Decoding turns the distance back into a pointer. The address came from
+//! a live `&'static Location` whose provenance was exposed when it was
+//! encoded (`as usize`), so the pointer is rebuilt with exposed
+//! provenance.
 //!
 //! Under `--cfg gosched_observe_off` (the build the observability-cost
 //! bench compares against) nothing is recorded and every task reports the
 //! same placeholder site.
 
-#[cfg(gosched_observe_off)]
 use std::panic::Location;
 
 #[cfg(not(gosched_observe_off))]
@@ -19,60 +27,57 @@ pub(crate) use recorded::{intern, lookup};
 
 #[cfg(not(gosched_observe_off))]
 mod recorded {
-    use std::cell::Cell;
-    use std::collections::HashMap;
     use std::panic::Location;
     use std::sync::{Mutex, OnceLock};
 
-    struct Table {
-        index: HashMap<usize, u32>,
-        sites: Vec<&'static Location<'static>>,
+    /// The reference point for distances: a `Location` in this crate.
+    static ANCHOR: &Location<'static> = Location::caller();
+
+    fn anchor() -> usize {
+        *(&ANCHOR) as *const Location<'static> as usize
     }
 
-    fn table() -> &'static Mutex<Table> {
-        static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
-        TABLE.get_or_init(|| {
-            Mutex::new(Table {
-                index: HashMap::new(),
-                sites: Vec::new(),
-            })
-        })
+    /// Sites too far from the anchor, by index.
+    fn table() -> &'static Mutex<Vec<&'static Location<'static>>> {
+        static TABLE: OnceLock<Mutex<Vec<&'static Location<'static>>>> = OnceLock::new();
+        TABLE.get_or_init(|| Mutex::new(Vec::new()))
     }
 
-    thread_local! {
-        /// The last site this thread interned: (address, index).
-        static LAST: Cell<(usize, u32)> = const { Cell::new((0, 0)) };
-    }
-
-    /// The index of `loc`, interning it on first use.
+    /// The code of `loc` (see the module docs).
     #[inline]
     pub(crate) fn intern(loc: &'static Location<'static>) -> u32 {
-        let key = loc as *const Location<'static> as usize;
-        if let Ok((k, i)) = LAST.try_with(|l| l.get()) {
-            if k == key {
-                return i;
-            }
+        let off = (loc as *const Location<'static> as usize).wrapping_sub(anchor()) as isize;
+        match i32::try_from(off) {
+            Ok(off) if off % 2 == 0 => off as u32,
+            _ => intern_far(loc),
         }
-        let i = intern_slow(key, loc);
-        let _ = LAST.try_with(|l| l.set((key, i)));
-        i
     }
 
     #[cold]
-    fn intern_slow(key: usize, loc: &'static Location<'static>) -> u32 {
+    pub(super) fn intern_far(loc: &'static Location<'static>) -> u32 {
         let mut t = table().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&i) = t.index.get(&key) {
-            return i;
-        }
-        let i = t.sites.len() as u32;
-        t.sites.push(loc);
-        t.index.insert(key, i);
-        i
+        let i = match t.iter().position(|l| std::ptr::eq(*l, loc)) {
+            Some(i) => i,
+            None => {
+                t.push(loc);
+                t.len() - 1
+            }
+        };
+        (i as u32) << 1 | 1
     }
 
-    /// The site with index `i`.
-    pub(crate) fn lookup(i: u32) -> &'static Location<'static> {
-        table().lock().unwrap_or_else(|e| e.into_inner()).sites[i as usize]
+    /// The site with code `code`.
+    pub(crate) fn lookup(code: u32) -> &'static Location<'static> {
+        if code & 1 == 1 {
+            return table().lock().unwrap_or_else(|e| e.into_inner())[(code >> 1) as usize];
+        }
+        let addr = anchor().wrapping_add(code as i32 as isize as usize);
+        let ptr = std::ptr::with_exposed_provenance::<Location<'static>>(addr);
+        // SAFETY: an even code is the distance of a `&'static Location`
+        // from the anchor, taken in `intern` by an `as usize` cast that
+        // exposed its provenance; adding it back gives that same address,
+        // and the `Location` is static, so it is still valid.
+        unsafe { &*ptr }
     }
 }
 
@@ -87,4 +92,26 @@ pub(crate) fn intern(_loc: &'static Location<'static>) -> u32 {
 #[cfg(gosched_observe_off)]
 pub(crate) fn lookup(_i: u32) -> &'static Location<'static> {
     Location::caller()
+}
+
+#[cfg(all(test, not(gosched_observe_off)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sites_round_trip() {
+        let here = Location::caller();
+        let there: &'static Location<'static> = std::hint::black_box(Location::caller());
+        for loc in [here, there] {
+            let code = intern(loc);
+            assert_eq!(code % 2, 0, "a site in this binary is coded by distance");
+            assert!(std::ptr::eq(lookup(code), loc));
+        }
+        // The path for a site too far away to code by distance.
+        let far: &'static Location<'static> = Box::leak(Box::new(*here));
+        let code = recorded::intern_far(far);
+        assert_eq!(code % 2, 1);
+        assert!(std::ptr::eq(lookup(code), far));
+        assert_eq!(recorded::intern_far(far), code, "interned once");
+    }
 }
