@@ -20,6 +20,7 @@
 //! bench compares against) nothing is recorded and every task reports the
 //! same placeholder site.
 
+#[cfg(any(gosched_observe_off, test))]
 use std::panic::Location;
 
 #[cfg(not(gosched_observe_off))]
@@ -34,7 +35,7 @@ mod recorded {
     static ANCHOR: &Location<'static> = Location::caller();
 
     fn anchor() -> usize {
-        *(&ANCHOR) as *const Location<'static> as usize
+        ANCHOR as *const Location<'static> as usize
     }
 
     /// Sites too far from the anchor, by index.
