@@ -302,6 +302,7 @@ pub(crate) fn next_id() -> u64 {
 /// Allocates and registers a task for `shared`. Returns the first queue
 /// entry and the JoinHandle; when the runtime is shutting down the task is
 /// cancelled at once and no queue entry is returned.
+#[inline]
 pub(crate) fn new_task<F>(
     shared: &std::sync::Arc<Shared>,
     future: F,
