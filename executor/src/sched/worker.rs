@@ -259,6 +259,18 @@ impl Worker {
         CURRENT_M.with(|c| c.set(std::ptr::null()));
     }
 
+    /// Runs a P handed over by `startm` or a hand-off while this M slept.
+    fn take_handed_p(&mut self, p: PToken, spinning: bool) {
+        self.ctx.acquire(p);
+        self.runnext_streak = 0;
+        // startm counted us in nmspinning already; a sleeping M never is.
+        debug_assert!(
+            !self.spinning,
+            "an M woken from midle was still counted as spinning"
+        );
+        self.spinning = spinning;
+    }
+
     /// Sleeps as a P-less M until handed a P. `None`: shut down or exit.
     fn go_idle(&mut self, shared: &Shared, already_listed: bool) -> Option<()> {
         if !already_listed {
@@ -270,14 +282,7 @@ impl Worker {
         }
         match self.stopm(shared) {
             Wakeup::P(p, spinning) => {
-                self.ctx.acquire(p);
-                self.runnext_streak = 0;
-                // startm counted us in nmspinning already.
-                debug_assert!(
-                    !self.spinning,
-                    "an M woken from midle was still counted as spinning"
-                );
-                self.spinning = spinning;
+                self.take_handed_p(p, spinning);
                 Some(())
             }
             Wakeup::Shutdown | Wakeup::Exit => None,
@@ -480,16 +485,7 @@ impl Worker {
                 }
             }
             match self.stopm(shared) {
-                Wakeup::P(p, spinning) => {
-                    self.ctx.acquire(p);
-                    self.runnext_streak = 0;
-                    // startm counted us in nmspinning already.
-                    debug_assert!(
-                        !self.spinning,
-                        "an M woken from midle was still counted as spinning"
-                    );
-                    self.spinning = spinning;
-                }
+                Wakeup::P(p, spinning) => self.take_handed_p(p, spinning),
                 Wakeup::Shutdown | Wakeup::Exit => {
                     self.exit = true;
                     return None;
