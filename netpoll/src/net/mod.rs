@@ -12,6 +12,9 @@
 //! `std::net::ToSocketAddrs` takes; a host name is resolved on a blocking
 //! thread, never on a worker.
 
+#[macro_use]
+mod fd_impls;
+
 mod addr;
 mod backlog;
 mod backoff;

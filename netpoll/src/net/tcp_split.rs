@@ -116,7 +116,7 @@ impl AsyncRead for OwnedReadHalf {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_priv(cx, buf)
+        self.inner.io.poll_read(cx, buf)
     }
 
     fn poll_read_vectored(
@@ -124,7 +124,7 @@ impl AsyncRead for OwnedReadHalf {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_vectored_priv(cx, bufs)
+        self.inner.io.poll_read_vectored(cx, bufs)
     }
 }
 
@@ -134,7 +134,7 @@ impl AsyncWrite for OwnedWriteHalf {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_priv(cx, buf)
+        self.inner.io.poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -142,7 +142,7 @@ impl AsyncWrite for OwnedWriteHalf {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_vectored_priv(cx, bufs)
+        self.inner.io.poll_write_vectored(cx, bufs)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

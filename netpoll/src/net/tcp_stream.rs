@@ -11,12 +11,9 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-
-use futures::io::{AsyncRead, AsyncWrite};
 
 use super::addr::{each_addr, ToSocketAddrs};
 use super::tcp_split::{OwnedReadHalf, OwnedWriteHalf};
@@ -48,7 +45,7 @@ use crate::reactor::Reactor;
 /// });
 /// ```
 pub struct TcpStream {
-    io: PollIo<mio::net::TcpStream>,
+    pub(super) io: PollIo<mio::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -207,99 +204,12 @@ impl TcpStream {
         super::tcp_split::split(self)
     }
 
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_stream_io(cx, Direction::Read, buf.len(), |mut s| s.read(buf))
-    }
-
-    pub(crate) fn poll_read_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf))
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
-    }
-
     pub(crate) fn poll_close_priv(&self) -> Poll<io::Result<()>> {
         match self.shutdown(Shutdown::Write) {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
             r => Poll::Ready(r),
         }
     }
-}
-
-/// `AsyncRead` and `AsyncWrite` for the stream and for a shared reference
-/// to it (reads and writes go through `&self`), delegating to the
-/// `poll_*_priv` methods above.
-macro_rules! impl_async_io {
-    ($t:ty) => {
-        impl AsyncRead for $t {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_read_priv(cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &mut [IoSliceMut<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_read_vectored_priv(cx, bufs)
-            }
-        }
-
-        impl AsyncWrite for $t {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_write_priv(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_write_vectored_priv(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                self.poll_close_priv()
-            }
-        }
-    };
 }
 
 impl_async_io!(TcpStream);
@@ -314,14 +224,4 @@ impl fmt::Debug for TcpStream {
     }
 }
 
-impl std::os::fd::AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl std::os::fd::AsFd for TcpStream {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
+impl_as_fd!(TcpStream);

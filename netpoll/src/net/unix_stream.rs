@@ -5,14 +5,11 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-
-use futures::io::{AsyncRead, AsyncWrite};
 
 use crate::reactor::io_state::Direction;
 use crate::reactor::poll_io::PollIo;
@@ -135,56 +132,12 @@ impl UnixStream {
         self.io.get_ref().shutdown(how)
     }
 
-    fn read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_stream_io(cx, Direction::Read, buf.len(), |mut s| s.read(buf))
-    }
-
-    fn write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf))
-    }
-
-    fn close_priv(&self) -> Poll<io::Result<()>> {
+    pub(crate) fn poll_close_priv(&self) -> Poll<io::Result<()>> {
         match self.shutdown(Shutdown::Write) {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
             r => Poll::Ready(r),
         }
     }
-}
-
-/// `AsyncRead` and `AsyncWrite` for the stream and for a shared reference
-/// to it (reads and writes go through `&self`).
-macro_rules! impl_async_io {
-    ($t:ty) => {
-        impl AsyncRead for $t {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.read_priv(cx, buf)
-            }
-        }
-
-        impl AsyncWrite for $t {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.write_priv(cx, buf)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                self.close_priv()
-            }
-        }
-    };
 }
 
 impl_async_io!(UnixStream);
@@ -199,14 +152,4 @@ impl fmt::Debug for UnixStream {
     }
 }
 
-impl std::os::fd::AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl std::os::fd::AsFd for UnixStream {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
+impl_as_fd!(UnixStream);

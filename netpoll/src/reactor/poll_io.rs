@@ -25,7 +25,7 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
@@ -164,6 +164,41 @@ impl<E: Source> PollIo<E> {
         mut op: impl FnMut(&E) -> io::Result<R>,
     ) -> io::Result<R> {
         poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
+    }
+}
+
+/// Byte-stream reads and writes, for every stream type (`TcpStream`,
+/// `UnixStream`) and the split halves.
+impl<E: Source> PollIo<E>
+where
+    for<'a> &'a E: Read + Write,
+{
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_stream_io(cx, Direction::Read, buf.len(), |mut s| s.read(buf))
+    }
+
+    pub(crate) fn poll_read_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
+    }
+
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf))
+    }
+
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
     }
 }
 
