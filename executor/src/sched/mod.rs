@@ -30,6 +30,8 @@ pub(crate) mod worker;
 #[cfg(all(test, gosched_loom))]
 mod loom_handoff;
 #[cfg(all(test, gosched_loom))]
+mod loom_idle;
+#[cfg(all(test, gosched_loom))]
 mod loom_park;
 #[cfg(all(test, gosched_loom))]
 mod loom_runq;

@@ -211,6 +211,14 @@ impl Worker {
         w
     }
 
+    /// Starts the worker already holding `p` (its parker must be off
+    /// `midle`), as an M that just finished a task: for loom models.
+    #[cfg(all(test, gosched_loom))]
+    pub(crate) fn holding(self, p: PToken) -> Worker {
+        self.ctx.acquire(p);
+        self
+    }
+
     fn rand(&mut self) -> u64 {
         // xorshift64*: quality is irrelevant, speed is not.
         self.rng ^= self.rng >> 12;
