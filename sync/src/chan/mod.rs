@@ -44,6 +44,8 @@ mod buffer;
 mod buffered;
 mod error;
 #[cfg(all(test, gosched_loom))]
+mod loom_buffered;
+#[cfg(all(test, gosched_loom))]
 mod loom_chan;
 pub mod select;
 mod state;
