@@ -97,6 +97,10 @@ fn refill<T>(q: &Buffer<T>, sendq: &mut WaitList<Waiter<T>>) -> Option<Wake> {
     None
 }
 
+// The entry points (`buf_try_*`, `buf_poll_*`) are `#[inline(never)]`: the
+// shared methods in `state.rs` branch to them first thing, and the
+// rendezvous code that follows the branch there then compiles as lean as it
+// did before this path existed.
 impl<T> Chan<T> {
     /// Publishes how many waiters are linked, for the lock-free checks in
     /// S3 and R4. Called with the lock held, after any change to the
@@ -178,6 +182,7 @@ impl<T> Chan<T> {
 
     // ---- plain operations ------------------------------------------------
 
+    #[inline(never)]
     pub(super) fn buf_try_send(&self, q: &Buffer<T>, value: T) -> Result<(), TrySendError<T>> {
         match q.push(value) {
             Ok(()) => {
@@ -189,6 +194,7 @@ impl<T> Chan<T> {
         }
     }
 
+    #[inline(never)]
     pub(super) fn buf_try_recv(&self, q: &Buffer<T>) -> Result<T, TryRecvError> {
         match q.pop() {
             Ok(v) => {
@@ -201,6 +207,7 @@ impl<T> Chan<T> {
     }
 
     /// `poll_send` of a buffered channel.
+    #[inline(never)]
     pub(super) fn buf_poll_send(
         &self,
         q: &Buffer<T>,
@@ -280,6 +287,7 @@ impl<T> Chan<T> {
     }
 
     /// `poll_recv` of a buffered channel.
+    #[inline(never)]
     pub(super) fn buf_poll_recv(
         &self,
         q: &Buffer<T>,

@@ -377,8 +377,11 @@ pub(crate) struct State<T> {
 pub(crate) struct Chan<T> {
     pub(super) state: Mutex<State<T>>,
     /// Buffered and unbounded channels: the values (any thread, lock-free).
-    /// `None` for a rendezvous channel, which never stores a value.
-    pub(super) queue: Option<Buffer<T>>,
+    /// `None` for a rendezvous channel, which never stores a value. Boxed:
+    /// the queue's cache-padded head and tail would otherwise make every
+    /// channel, rendezvous included, several hundred bytes and spread the
+    /// fields the lock-based paths use over more cache lines.
+    pub(super) queue: Option<Box<Buffer<T>>>,
     /// Number of linked waiters in `recvq` / `sendq` (buffered channels
     /// only): written under the lock (`publish_parked`), read without it
     /// by the fast paths, each after a SeqCst fence (steps S3 and R4).
@@ -396,8 +399,8 @@ impl<T> Chan<T> {
     pub(crate) fn new(cap: usize) -> Self {
         let queue = match cap {
             0 => None,
-            usize::MAX => Some(Buffer::unbounded()),
-            n => Some(Buffer::bounded(n)),
+            usize::MAX => Some(Box::new(Buffer::unbounded())),
+            n => Some(Box::new(Buffer::bounded(n))),
         };
         Chan {
             state: Mutex::new(State {
