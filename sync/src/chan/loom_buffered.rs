@@ -203,3 +203,38 @@ fn loom_dropped_notified_select_arm_passes_its_wake_up_on() {
         assert_eq!(t.join().unwrap(), Some(7));
     });
 }
+
+/// R5 on a select's send arm: a receiver that frees a slot moves the parked
+/// select's value in (claiming its core across the push) unless the select
+/// completed its rendezvous arm first; never both.
+#[test]
+fn loom_select_send_arm_on_a_full_buffer_is_moved_in_or_not_at_all() {
+    loom::model(|| {
+        let (atx, arx) = chan::bounded::<u32>(1);
+        atx.try_send(0).unwrap();
+        let (btx, brx) = chan::bounded::<u32>(0);
+        let r = thread::spawn(move || {
+            assert_eq!(block_on(arx.recv()), Some(0));
+            arx
+        });
+        let b = thread::spawn(move || (btx.try_send(2).is_ok(), btx));
+        let arm = block_on(async {
+            crate::select! {
+                res = atx.send(1) => { res.unwrap(); 'a' }
+                v = brx.recv() => { assert_eq!(v, Some(2)); 'b' }
+            }
+        });
+        let arx = r.join().unwrap();
+        let (sent_b, _btx) = b.join().unwrap();
+        match arm {
+            'a' => {
+                assert!(!sent_b, "b's value went to the losing arm");
+                assert_eq!(arx.try_recv(), Ok(1));
+            }
+            _ => {
+                assert!(sent_b);
+                assert_eq!(arx.try_recv(), Err(TryRecvError::Empty), "a sent nothing");
+            }
+        }
+    });
+}
