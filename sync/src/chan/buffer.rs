@@ -13,7 +13,7 @@
 //! had drained the queue and returned `None`, stranding a value that its
 //! sender was told was sent. Closing that window around crossbeam needs an
 //! in-flight-sender count, i.e. two more contended read-modify-writes per
-//! send, which is what this change removes. `bounded(n)` is a ring of `n`
+//! send: the kind of cost the lock-free path exists to avoid. `bounded(n)` is a ring of `n`
 //! slots allocated once (no allocation per message); `unbounded()` is a
 //! list of 32-slot blocks.
 //!
@@ -27,7 +27,7 @@
 //! pop that *fails* decides from that word alone, without taking the
 //! mutex, so a failed operation creates no happens-before edge, exactly as
 //! a failed operation on the real queue does not. The models therefore
-//! check the channel's own fences (`state.rs`, steps S2 and R3) rather
+//! check the channel's own fences (`state.rs`, steps S2, R3, R4, S5) rather
 //! than leaning on the stand-in's lock. Operations are linearizable in
 //! both implementations.
 
