@@ -37,7 +37,9 @@
 //! # Layout
 //!
 //! One concept per file; each opens with its design essay. `chan/state.rs`
-//! is the channel (Go's `hchan`) and `chan/select.rs` the select protocol;
+//! is the channel (Go's `hchan`), `chan/buffered.rs` the lock-free path of
+//! buffered channels around the queue of `chan/buffer.rs`, and
+//! `chan/select.rs` the select protocol;
 //! `waitlist.rs` is the waiter queue every primitive parks in; `loom.rs`
 //! switches locks and atomics to loom under `--cfg gosched_loom`; `rand.rs`
 //! feeds `select!`'s fair choice; `loom_*.rs` are the loom models.

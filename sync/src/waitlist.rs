@@ -91,6 +91,11 @@ impl<W> WaitList<W> {
         self.len == 0
     }
 
+    /// Number of linked entries.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     fn alloc(&mut self, value: W) -> Key {
         let node = Node {
             value,

@@ -349,3 +349,64 @@ fn sink_close_of_the_last_sender_ends_the_stream_for_forward() {
     });
     assert_eq!(got, (0..10).collect::<Vec<_>>());
 }
+
+/// Consumers that poll a receive once and drop it: a buffered receiver that
+/// was notified and dropped before its turn passes the wake-up on.
+fn consumers_dropping_recv_futures(make: fn() -> (Sender<u64>, Receiver<u64>)) {
+    let (tx, rx) = make();
+    let n = scaled(20_000);
+    let producer = thread::spawn(move || {
+        block_on(async move {
+            for i in 0..n {
+                tx.send(i).await.unwrap();
+            }
+        })
+    });
+    let consumers: Vec<_> = (0..3)
+        .map(|c| {
+            let rx = rx.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                loop {
+                    if c == 0 {
+                        // One consumer parks for real, so that wake-ups
+                        // passed on by the others have somewhere to go.
+                        match block_on(rx.recv()) {
+                            Some(v) => got.push(v),
+                            None => break,
+                        }
+                        continue;
+                    }
+                    let mut recv = rx.recv();
+                    match poll_once(&mut recv) {
+                        Poll::Ready(Some(v)) => got.push(v),
+                        Poll::Ready(None) => break,
+                        Poll::Pending => {
+                            thread::yield_now();
+                            drop(recv); // cancel, possibly after a notification
+                        }
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    drop(rx);
+    producer.join().unwrap();
+    let mut all: Vec<u64> = consumers
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..n).collect::<Vec<_>>());
+}
+
+#[test]
+fn stress_bounded_consumers_dropping_notified_recv_futures_lose_nothing() {
+    consumers_dropping_recv_futures(|| chan::bounded(2));
+}
+
+#[test]
+fn stress_unbounded_consumers_dropping_notified_recv_futures_lose_nothing() {
+    consumers_dropping_recv_futures(chan::unbounded);
+}

@@ -351,3 +351,109 @@ fn select_mixing_send_and_receive_on_the_same_rendezvous_channel_never_pairs_wit
     drop(fut);
     assert!(rx.try_recv().is_err(), "the select's send arm sent nothing");
 }
+
+#[test]
+fn many_selects_on_shared_buffered_channels_deliver_each_value_once() {
+    // Selecting senders and receivers over a bounded(2) and an unbounded
+    // channel, plus a plain receiver: receive arms are only notified, so
+    // woken selects race each other and the plain receiver for each value.
+    let (c1tx, c1rx) = chan::bounded::<u64>(2);
+    let (c2tx, c2rx) = chan::unbounded::<u64>();
+    const PER: u64 = 5_000;
+    let senders: Vec<_> = (0..2u64)
+        .map(|s| {
+            let (c1, c2) = (c1tx.clone(), c2tx.clone());
+            thread::spawn(move || {
+                block_on(async {
+                    for i in 0..PER {
+                        let v = s * PER + i;
+                        select! {
+                            r = c1.send(v) => r.unwrap(),
+                            r = c2.send(v) => r.unwrap(),
+                        }
+                    }
+                })
+            })
+        })
+        .collect();
+    drop((c1tx, c2tx));
+    let receivers: Vec<_> = (0..3)
+        .map(|r| {
+            let (c1, c2) = (c1rx.clone(), c2rx.clone());
+            thread::spawn(move || {
+                block_on(async {
+                    let mut got = Vec::new();
+                    if r == 2 {
+                        while let Some(v) = c1.recv().await {
+                            got.push(v);
+                        }
+                        return got;
+                    }
+                    loop {
+                        select! {
+                            v = c1.recv() => match v {
+                                Some(v) => got.push(v),
+                                None => {
+                                    while let Some(v) = c2.recv().await {
+                                        got.push(v);
+                                    }
+                                    break;
+                                }
+                            },
+                            v = c2.recv() => match v {
+                                Some(v) => got.push(v),
+                                None => {
+                                    while let Some(v) = c1.recv().await {
+                                        got.push(v);
+                                    }
+                                    break;
+                                }
+                            },
+                        }
+                    }
+                    got
+                })
+            })
+        })
+        .collect();
+    drop((c1rx, c2rx));
+    for s in senders {
+        s.join().unwrap();
+    }
+    let mut all: Vec<u64> = receivers
+        .into_iter()
+        .flat_map(|r| r.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..2 * PER).collect::<Vec<_>>());
+}
+
+#[test]
+fn losing_receive_arm_on_a_buffered_channel_takes_no_value() {
+    // A select parked on two buffered channels; a value arrives on each
+    // from other threads. Exactly one is taken, the other stays buffered.
+    for _ in 0..500 {
+        let (atx, arx) = chan::bounded::<u8>(1);
+        let (btx, brx) = chan::unbounded::<u8>();
+        let t = thread::spawn(move || {
+            atx.try_send(1).unwrap();
+            btx.try_send(2).unwrap();
+            (atx, btx)
+        });
+        let got = block_on(async {
+            select! {
+                v = arx.recv() => v.unwrap(),
+                v = brx.recv() => v.unwrap(),
+            }
+        });
+        let _senders = t.join().unwrap();
+        let left = if got == 1 {
+            brx.try_recv()
+        } else {
+            arx.try_recv()
+        };
+        assert_eq!(left, Ok(3 - got), "the other value is still buffered");
+        assert_eq!(arx.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(brx.try_recv(), Err(TryRecvError::Empty));
+    }
+}

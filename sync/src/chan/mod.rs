@@ -36,10 +36,15 @@
 //!   wait reason. Both are no-ops on other executors.
 //! - `Receiver` is a `futures::Stream`; `Sender` is a `futures::Sink`.
 //!
-//! The design (a lock-protected ring plus waiter queues, Go's `hchan`) is
-//! described in `state.rs`; `select!` in `select.rs`.
+//! The design (Go's `hchan`: waiter queues under a lock, plus, for buffered
+//! channels, a lock-free value queue that the fast path uses without the
+//! lock) is described in `state.rs`; `select!` in `select.rs`.
 
+mod buffer;
+mod buffered;
 mod error;
+#[cfg(all(test, gosched_loom))]
+mod loom_buffered;
 #[cfg(all(test, gosched_loom))]
 mod loom_chan;
 pub mod select;
@@ -554,6 +559,15 @@ impl<T> SelectOp for RecvFuture<'_, T> {
     fn finish_select(&mut self) -> Self::Output {
         let k = self.key.take().expect("finish on an unregistered arm");
         self.chan.select_finish_recv(k)
+    }
+
+    fn retry_select(&mut self, core: &Arc<SelectCore>, case: usize) -> Registered<Self::Output> {
+        let k = self.key.expect("retry on an unregistered arm");
+        let r = self.chan.select_retry_recv(k, core, case);
+        if let Registered::Done(_) = r {
+            self.key = None;
+        }
+        r
     }
 
     fn unregister_select(&mut self) {

@@ -34,10 +34,17 @@
 //!    claimed by a counterpart on an earlier arm, registration stops.
 //! 5. Park (`WaitReason::Select`). When polled again, read the core: once it
 //!    names an arm, unregister every other arm, finish the chosen one.
+//! 6. Polled again while the core names no arm: a receive arm on a buffered
+//!    channel may have been *notified* (a value was pushed; nobody claimed
+//!    the core for it, since another receiver may take the value first).
+//!    Shuffle again and retry each arm ([`SelectOp::retry_select`]): a
+//!    buffered receive arm takes the core's claim lock, pops, and commits
+//!    only if it got something. Rendezvous arms have nothing to retry.
 //!
 //! Dropping the select at any point is safe: each arm's future removes its
-//! own waiter on drop, and a receive arm that was already handed a value
-//! gives it back to the channel.
+//! own waiter on drop, a receive arm that was already handed a value gives
+//! it back to the channel, and a notified buffered arm passes the
+//! notification on to the next parked receiver.
 //!
 //! # Invariants
 //!
@@ -150,7 +157,7 @@ impl SelectCore {
     }
 
     /// The chosen arm, if any (`BUSY` reads as not yet chosen).
-    fn selected(&self) -> Option<usize> {
+    pub(crate) fn selected(&self) -> Option<usize> {
         // Acquire pairs with the Release in `commit`.
         match self.state.load(Ordering::Acquire) {
             WAITING | BUSY => None,
@@ -196,6 +203,16 @@ pub trait SelectOp {
     fn try_select(&mut self) -> Option<Self::Output>;
     /// Parks the operation as arm `case` of `core`, or completes it now.
     fn register_select(&mut self, core: &Arc<SelectCore>, case: usize) -> Registered<Self::Output>;
+    /// The select was woken but `core` names no arm yet: if this registered
+    /// operation may have become ready without being committed (a buffered
+    /// receive is only *notified*), claim `core` and complete it now.
+    /// `Waiting` (its key is ignored) leaves it parked; `Lost` means `core`
+    /// was committed meanwhile. The default does nothing: operations that
+    /// only a counterpart completes need no retry.
+    fn retry_select(&mut self, core: &Arc<SelectCore>, case: usize) -> Registered<Self::Output> {
+        let _ = (core, case);
+        Registered::Waiting(usize::MAX)
+    }
     /// Takes the result of the registered operation that `core` chose.
     fn finish_select(&mut self) -> Self::Output;
     /// Removes the registered operation, which was not chosen.
@@ -210,6 +227,8 @@ pub enum Action<'a> {
     Try,
     /// Pass 2: register as arm `.1` of core `.0`.
     Register(&'a Arc<SelectCore>, usize),
+    /// Woken but not committed: complete the registered arm if it is ready.
+    Retry(&'a Arc<SelectCore>, usize),
     /// This arm was chosen: fetch its output.
     Finish,
     /// This arm was not chosen: remove its waiter.
@@ -268,6 +287,20 @@ impl<O: SelectOp> SelectArm<O> {
                 }
                 Registered::Lost => Reply::Lost,
             },
+            Action::Retry(core, case) => {
+                if !self.registered {
+                    return Reply::NotReady;
+                }
+                match self.op.retry_select(core, case) {
+                    Registered::Waiting(_) => Reply::NotReady,
+                    Registered::Done(o) => {
+                        self.registered = false;
+                        self.out = Some(o);
+                        Reply::Ready
+                    }
+                    Registered::Lost => Reply::Lost,
+                }
+            }
             Action::Finish => {
                 debug_assert!(self.registered);
                 self.registered = false;
@@ -364,19 +397,39 @@ where
         let progress = std::task::ready!(coop::poll_proceed(cx));
         if let Some(core) = &this.core {
             // Step 5: parked; the waker is stored before the state is read,
-            // so a commit after the read will find it (`SelectCore::wake`).
+            // so a commit or notification after the read will find it
+            // (`SelectCore::wake`).
             core.set_waker(cx.waker());
-            return match core.selected() {
-                Some(chosen) => {
-                    progress.made_progress();
-                    this.finish(chosen)
+            if let Some(chosen) = core.selected() {
+                progress.made_progress();
+                return this.finish(chosen);
+            }
+            // Step 6: woken without a commit: a buffered receive arm was
+            // notified (or the wake-up was spurious). Retry the arms in a
+            // fresh random order; each claims the core before it pops.
+            let core = core.clone();
+            this.shuffle();
+            for p in 0..this.n {
+                let i = this.order[p] as usize;
+                match (this.dispatch)(i, Action::Retry(&core, i)) {
+                    Reply::NotReady => {}
+                    Reply::Ready => {
+                        progress.made_progress();
+                        let n = this.n;
+                        this.unregister(n, i);
+                        this.core = None;
+                        return Poll::Ready(Some(i));
+                    }
+                    Reply::Lost => {
+                        let chosen = core.selected().expect("lost to a committed arm");
+                        progress.made_progress();
+                        return this.finish(chosen);
+                    }
                 }
-                None => {
-                    drop(progress);
-                    set_wait_reason(WaitReason::Select);
-                    Poll::Pending
-                }
-            };
+            }
+            drop(progress);
+            set_wait_reason(WaitReason::Select);
+            return Poll::Pending;
         }
         if this.n == 0 {
             if this.has_default {

@@ -5,45 +5,111 @@
 //! One structure must serve three kinds of channel (rendezvous, bounded,
 //! unbounded), many senders and receivers, futures that can be dropped at
 //! any time, and `select!`, which parks one task on several channels at once
-//! and must complete *exactly one* of its operations.
+//! and must complete *exactly one* of its operations. Buffered channels
+//! must also be fast when several threads send at once: a lock taken by
+//! every operation made them lose to lock-free channels (the lock's cache
+//! line moving between cores was a third of a send).
 //!
 //! # Rejected alternatives
 //!
-//! - A lock-free ring (crossbeam/async-channel style) with an event/notify
-//!   layer for parking: fast when nobody waits, but a rendezvous needs a
+//! - A lock-free design for *rendezvous* channels: a rendezvous needs a
 //!   direct hand-off between two parked parties, and select needs to commit
-//!   a counterpart atomically; both are awkward on top of a lock-free queue,
-//!   and the notify layer adds waker traffic on every state change.
+//!   a counterpart atomically; both are awkward without a lock. Rendezvous
+//!   channels keep the locked design below, which already beats the peers.
+//! - One lock for every operation of a buffered channel (the previous
+//!   design: Go's `hchan` as is): simple, but under contention a fifth of
+//!   the time went to waiting for the lock.
+//! - Buffered values in `crossbeam_queue::ArrayQueue`/`SegQueue`: they
+//!   cannot be closed atomically with a push, so a send racing `close`
+//!   could land after receivers had seen `None`. `concurrent-queue` keeps
+//!   the closed mark in its tail word; see `buffer.rs`.
+//! - A notifier layer that wakes *every* parked receiver per value
+//!   (`notify_all`): a thundering herd. One value wakes one receiver.
 //! - Locking every channel of a `select!` at once, sorted by address, as
 //!   Go's `selectgo` does: it would have to keep `MutexGuard`s alive inside
 //!   the arms between calls, which makes the select future `!Send`.
 //!
-//! # Design (Go's hchan, with one lock per channel)
+//! # Rendezvous channels (Go's hchan, with one lock per channel)
 //!
-//! A `std` mutex guards the ring buffer (`VecDeque`, capacity `cap`), the
-//! `closed`/`disconnected` flags, and two [`WaitList`]s of parked waiters
-//! (Go's `sendq`/`recvq` of sudogs). A [`Waiter`] holds its [`Owner`] (a
-//! task's waker, or a select's shared [`SelectCore`] plus the arm's index),
-//! a [`Status`] and a value slot: a parked sender's value waits there, and a
-//! parked receiver's value is delivered there. The future keeps the waiter's
-//! key and reads its status under the lock when polled again.
+//! A `std` mutex guards the `closed`/`disconnected` flags, and two
+//! [`WaitList`]s of parked waiters (Go's `sendq`/`recvq` of sudogs). A
+//! [`Waiter`] holds its [`Owner`] (a task's waker, or a select's shared
+//! [`SelectCore`] plus the arm's index), a [`Status`] and a value slot: a
+//! parked sender's value waits there, and a parked receiver's value is
+//! delivered there. The future keeps the waiter's key and reads its status
+//! under the lock when polled again. (The code below is written for any
+//! capacity, `st.buf` being the buffer; buffered channels no longer use it,
+//! a rendezvous channel only for values given back by cancelled receivers.)
 //!
 //! Send, step by step (`try_send_locked`):
 //! 1. Closed or no receivers: fail, giving the value back.
 //! 2. A receiver is parked: *pair* with it (see below), move the value into
-//!    its slot, mark it `Done`, wake it after unlocking (direct hand-off; the
-//!    buffer is empty whenever a receiver waits).
+//!    its slot, mark it `Done`, wake it after unlocking (direct hand-off).
 //! 3. Room in the buffer: push.
 //! 4. Otherwise the caller parks in `sendq` with its value in the slot.
 //!
 //! Receive (`try_recv_locked`):
 //! 1. Buffer not empty: pop the front; if a sender is parked and there is
-//!    now room, move its value to the back of the buffer and complete it
-//!    (keeps FIFO order, as Go's `recv` on a full buffer does).
+//!    now room, move its value to the back of the buffer and complete it.
 //! 2. Buffer empty and a sender is parked (rendezvous): pair with it and take
 //!    its value straight from the slot.
 //! 3. Closed: report closed (`None`): receivers drain the buffer first.
 //! 4. Otherwise park in `recvq`.
+//!
+//! # Buffered and unbounded channels (`buffered.rs`)
+//!
+//! The values live in a lock-free closable queue (`Chan::queue`,
+//! `buffer.rs`). The lock still guards the two waiter lists, the flags and
+//! select registration; two atomic counts, `recv_parked` and `send_parked`,
+//! mirror how many waiters are linked, so that the fast path can skip the
+//! lock when nobody waits. Parked receivers are *notified* (woken, given
+//! nothing: they pop for themselves); parked senders keep their value in
+//! their waiter, and a receiver that frees a slot moves it into the queue,
+//! as Go's `recv` does on a full buffer, which keeps FIFO order and makes
+//! `len()` count it at once.
+//!
+//! Send (`buf_poll_send`, `buf_try_send`):
+//! - S1. Push. Closed: fail with the value. Full: go to S4.
+//! - S2. SeqCst fence (the StoreLoad barrier of a Dekker pair with R3).
+//! - S3. If `recv_parked != 0`: lock, notify the first live receiver
+//!   (`notify_one`: unlink it, mark it `Notified`, wake it).
+//! - S4. Full: lock, link a waiter in `sendq`, publish `send_parked`.
+//! - S5. SeqCst fence (pairs with R4), then push again under the lock. Done:
+//!   unlink and go to S2. Still full: the value moves into the waiter; park.
+//!
+//! Receive (`buf_poll_recv`, `recv_or_park`):
+//! - R1. Pop. Closed (and drained): `None`. Empty: go to R2.
+//! - R2. Lock, link a waiter in `recvq`, publish `recv_parked`.
+//! - R3. SeqCst fence (pairs with S2), then pop again, still under the
+//!   lock. A value: unlink and go to R4. Empty: park.
+//! - R4. After any successful pop of a bounded channel: SeqCst fence
+//!   (pairs with S5); if `send_parked != 0`, go to R5.
+//! - R5. Lock; move the first live parked sender's value into the queue
+//!   (`refill`), complete and wake it; if a receiver is linked, notify it
+//!   too (the move was a push). If the push fails, a racing fast-path send
+//!   took the slot, and the next pop retries.
+//! - R6. A notified receiver, when polled, frees its waiter and starts over
+//!   at R1. If it is dropped instead while notified, it notifies the next
+//!   parked receiver, so that the wake-up is not lost with it.
+//!
+//! Why the fences: in S1-S3 the push is a store to the queue followed by a
+//! load of `recv_parked`; in R2-R3 the count is a store followed by a load
+//! of the queue. Without a StoreLoad barrier on both sides, each could miss
+//! the other's store, and the value would sit in the queue while the
+//! receiver sleeps. With both fences, whichever fence comes second in the
+//! SeqCst order sees the other side's store. S5/R4 are the same pair for a
+//! sender parking on a full buffer. The loom models (`loom_buffered.rs`)
+//! deadlock when S2 is removed.
+//!
+//! Close (`buf_close`):
+//! - C1. Under the lock, set the flag and close the queue: from now on a
+//!   push fails with its value, and pops drain what is left, then report
+//!   closed. The queue orders close and push through one atomic word.
+//! - C2. Still under the lock, complete every linked waiter with `Closed`
+//!   (`fail_all_locked`; select arms are claimed): senders get their value
+//!   back, receivers pop, drain and then see `None`.
+//! - C3. When the last receiver left (`disconnect`), drop the values still
+//!   queued, outside the lock.
 //!
 //! # Pairing and `select!` (Go's `selectDone`)
 //!
@@ -63,21 +129,39 @@
 //! makes the spin deadlock-free; no thread waits for a channel mutex while it holds a
 //! `BUSY` core, so the channel locks cannot join a cycle either.
 //!
+//! Buffered arms use `BUSY` the other way round: an operation that may fail
+//! holds the claim lock across it, and commits only if it succeeded. A
+//! select that registers or retries a buffered receive arm takes its own
+//! core's claim lock, pops, then commits the arm or reverts; a receiver
+//! that moves a parked select sender's value (R5) takes *that* core's claim
+//! lock across the push. A notified select arm is not claimed (the value
+//! may be gone when the select runs): the select is only woken, finds its
+//! core uncommitted, and retries its arms in a fresh random order
+//! (`select.rs`, step 6), so it never completes two arms.
+//!
 //! # Cancellation
 //!
 //! - A dropped send future removes its waiter; if the value was not taken,
 //!   it is dropped with the future (the send never happened).
-//! - A dropped receive future whose waiter was already handed a value
-//!   (`Done`) gives the value back: to another parked receiver if one can be
-//!   claimed, else to the *front* of the buffer (which may then briefly hold
-//!   more than `cap` values). No value is ever lost.
+//! - Rendezvous: a dropped receive future whose waiter was already handed a
+//!   value (`Done`) gives the value back: to another parked receiver if one
+//!   can be claimed, else to the *front* of `buf`. No value is ever lost.
+//! - Buffered: a receive waiter is never handed a value; a dropped
+//!   `Notified` one passes the notification on (R6).
 //!
 //! # Invariants
 //!
-//! - If the buffer is not empty, no claimable receiver is parked.
-//! - If a live sender is parked, the buffer is full (`len >= cap`).
-//! - Once `closed`, no waiter is parked and no send adds to the buffer (a
-//!   cancelled receive may still give a delivered value back to it).
+//! - Rendezvous: if `buf` is not empty, no claimable receiver is parked.
+//! - `recv_parked`/`send_parked` equal the linked lengths of `recvq` and
+//!   `sendq` whenever the lock is free (buffered channels).
+//! - Buffered: a linked receive waiter registered after its last failed pop
+//!   (R3), and every push after that sees it (S3) or is seen by it; a
+//!   linked send waiter likewise with every pop (S5/R4).
+//! - Buffered: a push notifies at most one receiver; a notified receiver
+//!   either pops, parks again through a fresh R2-R3, or passes the
+//!   notification on (R6); a receive waiter never holds a value.
+//! - Once `closed`, no waiter is linked and no push succeeds (the
+//!   rendezvous `buf` may still get a cancelled receiver's value back).
 //! - A select's core is committed at most once; only the committed arm's
 //!   waiter ever has status `Done` or `Closed`.
 //! - User code (wakers, drops of `T`) never runs with the channel lock held.
@@ -88,6 +172,7 @@ use std::task::{Context, Poll, Waker};
 use gosched_executor::coop;
 use gosched_executor::task::{set_wait_reason, WaitReason};
 
+use super::buffer::Buffer;
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::select::{Registered, SelectCore};
 use crate::loom::atomic::AtomicUsize;
@@ -131,14 +216,17 @@ pub(crate) enum Status {
     Done,
     /// The channel closed (or lost its receivers) while it waited.
     Closed,
+    /// Buffered receivers only: a value was pushed; the waiter is unlinked
+    /// and must pop for itself (it may find nothing and park again).
+    Notified,
 }
 
 /// A parked operation: Go's `sudog`.
 pub(crate) struct Waiter<T> {
-    owner: Owner,
-    status: Status,
+    pub(super) owner: Owner,
+    pub(super) status: Status,
     /// Parked sender: the value to send. Parked receiver: the value received.
-    value: Option<T>,
+    pub(super) value: Option<T>,
 }
 
 /// The party that attempts an operation.
@@ -272,21 +360,35 @@ pub(crate) enum TryRecv<T> {
     MeLost,
 }
 
+/// Everything the channel lock guards.
 pub(crate) struct State<T> {
+    /// Rendezvous only: values given back by cancelled receivers (see
+    /// "Cancellation"). Buffered channels keep their values in `Chan::queue`.
     buf: VecDeque<T>,
     /// `close()` was called or every sender is gone.
-    closed: bool,
+    pub(super) closed: bool,
     /// Every receiver is gone: sends fail.
-    disconnected: bool,
-    recvq: WaitList<Waiter<T>>,
-    sendq: WaitList<Waiter<T>>,
+    pub(super) disconnected: bool,
+    pub(super) recvq: WaitList<Waiter<T>>,
+    pub(super) sendq: WaitList<Waiter<T>>,
 }
 
 /// A channel: shared by all its senders and receivers through an `Arc`.
 pub(crate) struct Chan<T> {
-    state: Mutex<State<T>>,
+    pub(super) state: Mutex<State<T>>,
+    /// Buffered and unbounded channels: the values (any thread, lock-free).
+    /// `None` for a rendezvous channel, which never stores a value. Boxed:
+    /// the queue's cache-padded head and tail would otherwise make every
+    /// channel, rendezvous included, several hundred bytes and spread the
+    /// fields the lock-based paths use over more cache lines.
+    pub(super) queue: Option<Box<Buffer<T>>>,
+    /// Number of linked waiters in `recvq` / `sendq` (buffered channels
+    /// only): written under the lock (`publish_parked`), read without it
+    /// by the fast paths, each after a SeqCst fence (steps S3 and R4).
+    pub(super) recv_parked: AtomicUsize,
+    pub(super) send_parked: AtomicUsize,
     /// Buffer capacity; `usize::MAX` when unbounded, 0 for rendezvous.
-    cap: usize,
+    pub(super) cap: usize,
     /// Live `Sender`s; the last one to go closes the channel.
     pub(crate) senders: AtomicUsize,
     /// Live `Receiver`s; the last one to go disconnects the channel.
@@ -295,15 +397,22 @@ pub(crate) struct Chan<T> {
 
 impl<T> Chan<T> {
     pub(crate) fn new(cap: usize) -> Self {
-        let initial = if cap == usize::MAX { 0 } else { cap.min(1024) };
+        let queue = match cap {
+            0 => None,
+            usize::MAX => Some(Box::new(Buffer::unbounded())),
+            n => Some(Box::new(Buffer::bounded(n))),
+        };
         Chan {
             state: Mutex::new(State {
-                buf: VecDeque::with_capacity(initial),
+                buf: VecDeque::new(),
                 closed: false,
                 disconnected: false,
                 recvq: WaitList::new(),
                 sendq: WaitList::new(),
             }),
+            queue,
+            recv_parked: AtomicUsize::new(0),
+            send_parked: AtomicUsize::new(0),
             cap,
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
@@ -315,10 +424,16 @@ impl<T> Chan<T> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        lock(&self.state).buf.len()
+        match &self.queue {
+            Some(q) => q.len(),
+            None => lock(&self.state).buf.len(),
+        }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
+        if let Some(q) = &self.queue {
+            return q.is_closed();
+        }
         let st = lock(&self.state);
         st.closed || st.disconnected
     }
@@ -392,6 +507,9 @@ impl<T> Chan<T> {
 
     /// Non-blocking send.
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        if let Some(q) = &self.queue {
+            return self.buf_try_send(q, value);
+        }
         let mut st = lock(&self.state);
         match self.try_send_locked(&mut st, value, Me::Free) {
             TrySend::Sent(wake) => {
@@ -409,6 +527,9 @@ impl<T> Chan<T> {
 
     /// Non-blocking receive.
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        if let Some(q) = &self.queue {
+            return self.buf_try_recv(q);
+        }
         let mut st = lock(&self.state);
         match self.try_recv_locked(&mut st, Me::Free) {
             TryRecv::Got(v, wake) => {
@@ -432,6 +553,9 @@ impl<T> Chan<T> {
         value: &mut Option<T>,
         key: &mut Option<Key>,
     ) -> Poll<Result<(), SendError<T>>> {
+        if let Some(q) = &self.queue {
+            return self.buf_poll_send(q, cx, value, key);
+        }
         let progress = std::task::ready!(coop::poll_proceed(cx));
         let mut st = lock(&self.state);
         if let Some(k) = *key {
@@ -460,6 +584,7 @@ impl<T> Chan<T> {
                     progress.made_progress();
                     return Poll::Ready(Err(SendError(w.value.expect("value kept"))));
                 }
+                Status::Notified => unreachable!("rendezvous waiters are never notified"),
             }
         }
         let v = value.take().expect("send future polled after completion");
@@ -495,6 +620,9 @@ impl<T> Chan<T> {
     /// Removes a parked sender whose future was dropped. A value that was
     /// not taken is dropped here, outside the lock.
     pub(crate) fn cancel_send(&self, key: Key) {
+        if self.queue.is_some() {
+            return self.buf_cancel_send(key);
+        }
         let w = lock(&self.state).sendq.remove(key);
         drop(w);
     }
@@ -502,6 +630,9 @@ impl<T> Chan<T> {
     /// Drives a receive future; `key` is the parked waiter, `None` once this
     /// returns `Ready`.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>, key: &mut Option<Key>) -> Poll<Option<T>> {
+        if let Some(q) = &self.queue {
+            return self.buf_poll_recv(q, cx, key);
+        }
         let progress = std::task::ready!(coop::poll_proceed(cx));
         let mut st = lock(&self.state);
         if let Some(k) = *key {
@@ -516,7 +647,7 @@ impl<T> Chan<T> {
                     set_wait_reason(WaitReason::ChanReceive);
                     return Poll::Pending;
                 }
-                Status::Done | Status::Closed => {
+                Status::Done | Status::Closed | Status::Notified => {
                     let w = st.recvq.remove(k);
                     *key = None;
                     drop(st);
@@ -557,6 +688,9 @@ impl<T> Chan<T> {
     /// Removes a parked receiver whose future was dropped; a value already
     /// delivered to it goes back into the channel (see "Cancellation").
     pub(crate) fn cancel_recv(&self, key: Key) {
+        if self.queue.is_some() {
+            return self.buf_cancel_recv(key);
+        }
         let mut st = lock(&self.state);
         let w = st.recvq.remove(key);
         let Some(v) = w.value else { return };
@@ -581,6 +715,9 @@ impl<T> Chan<T> {
 
     /// Closes the channel; returns false if it was already closed.
     pub(crate) fn close(&self) -> bool {
+        if let Some(q) = &self.queue {
+            return self.buf_close(q, false);
+        }
         let mut st = lock(&self.state);
         if st.closed {
             return false;
@@ -595,6 +732,10 @@ impl<T> Chan<T> {
     /// The last receiver is gone: fail parked and future sends, and drop
     /// the buffered values (nobody can receive them).
     pub(crate) fn disconnect(&self) {
+        if let Some(q) = &self.queue {
+            self.buf_close(q, true);
+            return;
+        }
         let mut st = lock(&self.state);
         st.disconnected = true;
         let wakes = Self::fail_all_locked(&mut st);
@@ -605,7 +746,7 @@ impl<T> Chan<T> {
     }
 
     /// Completes every parked waiter with `Closed`.
-    fn fail_all_locked(st: &mut State<T>) -> Vec<Wake> {
+    pub(super) fn fail_all_locked(st: &mut State<T>) -> Vec<Wake> {
         let mut wakes = Vec::new();
         for q in [&mut st.recvq, &mut st.sendq] {
             while let Ok(Some((key, wake))) = scan(q, Me::Free) {
@@ -633,6 +774,9 @@ impl<T> Chan<T> {
         core: &Arc<SelectCore>,
         case: usize,
     ) -> Registered<Option<T>> {
+        if let Some(q) = &self.queue {
+            return self.buf_select_register_recv(q, core, case);
+        }
         let mut st = lock(&self.state);
         match self.try_recv_locked(&mut st, Me::Select(core, case)) {
             TryRecv::Got(v, wake) => {
@@ -657,6 +801,9 @@ impl<T> Chan<T> {
 
     /// The select committed to this receive arm: take its result.
     pub(crate) fn select_finish_recv(&self, key: Key) -> Option<T> {
+        if let Some(q) = &self.queue {
+            return self.buf_select_finish_recv(q, key);
+        }
         let w = lock(&self.state).recvq.remove(key);
         debug_assert_ne!(w.status, Status::Waiting);
         w.value
@@ -686,6 +833,9 @@ impl<T> Chan<T> {
         core: &Arc<SelectCore>,
         case: usize,
     ) -> Registered<Result<(), SendError<T>>> {
+        if let Some(q) = &self.queue {
+            return self.buf_select_register_send(q, value, core, case);
+        }
         let v = value.take().expect("select send arm without a value");
         let mut st = lock(&self.state);
         match self.try_send_locked(&mut st, v, Me::Select(core, case)) {
@@ -714,16 +864,38 @@ impl<T> Chan<T> {
 
     /// The select committed to this send arm: take its result.
     pub(crate) fn select_finish_send(&self, key: Key) -> Result<(), SendError<T>> {
+        if self.queue.is_some() {
+            return self.buf_select_finish_send(key);
+        }
         let w = lock(&self.state).sendq.remove(key);
         match w.status {
             Status::Done => Ok(()),
             Status::Closed => Err(SendError(w.value.expect("value kept"))),
-            Status::Waiting => unreachable!("finish on an arm that was not selected"),
+            Status::Waiting | Status::Notified => {
+                unreachable!("finish on an arm that was not selected")
+            }
+        }
+    }
+
+    /// A woken, uncommitted select retries its registered receive arm:
+    /// only a buffered arm can have been notified without being committed.
+    pub(crate) fn select_retry_recv(
+        &self,
+        key: Key,
+        core: &Arc<SelectCore>,
+        case: usize,
+    ) -> Registered<Option<T>> {
+        match &self.queue {
+            Some(q) => self.buf_select_retry_recv(q, key, core, case),
+            None => Registered::Waiting(key),
         }
     }
 
     /// Removes an unselected send arm's waiter, handing its value back.
     pub(crate) fn select_unregister_send(&self, key: Key) -> Option<T> {
+        if self.queue.is_some() {
+            return self.buf_select_unregister_send(key);
+        }
         let w = lock(&self.state).sendq.remove(key);
         debug_assert_eq!(w.status, Status::Waiting);
         w.value
