@@ -23,19 +23,27 @@ def main():
     groups = {}
     for dirpath, _dirs, files in os.walk(root):
         if "estimates.json" in files and os.path.basename(dirpath) == "new":
-            rel = os.path.relpath(os.path.dirname(dirpath), root).split(os.sep)
-            if len(rel) < 2:
-                continue
-            group, func = "/".join(rel[:-1]), rel[-1]
+            with open(os.path.join(dirpath, "benchmark.json")) as f:
+                meta = json.load(f)
+            func = meta["function_id"] or ""
+            if meta.get("value_str"):
+                func = f"{func}/{meta['value_str']}" if func else meta["value_str"]
             with open(os.path.join(dirpath, "estimates.json")) as f:
-                groups.setdefault(group, {})[func] = json.load(f)["median"]["point_estimate"]
+                med = json.load(f)["median"]["point_estimate"]
+            groups.setdefault(meta["group_id"], {})[func] = med
     for group in sorted(groups):
         funcs = groups[group]
+        # gosched's entry: "gosched", or "gosched_*" when the function
+        # names a library and the value names the runtime.
         base = funcs.get("gosched")
+        if base is None:
+            ours = [f for f in funcs if f.startswith("gosched")]
+            if len(ours) == 1:
+                base = funcs[ours[0]]
         print(group)
         for func, med in sorted(funcs.items(), key=lambda kv: kv[1]):
-            ratio = f"  gosched/{func} = {base / med:.3g}" if base and func != "gosched" else ""
-            print(f"  {func:24} {fmt(med):>12}{ratio}")
+            ratio = f"  gosched/{func} = {base / med:.3g}" if base and not func.startswith("gosched") else ""
+            print(f"  {func:28} {fmt(med):>12}{ratio}")
 
 
 if __name__ == "__main__":
