@@ -22,8 +22,9 @@
 //! The free permits live in one atomic word, `word = permits << 1 |
 //! QUEUED`; a std mutex guards the waiter queue. `QUEUED` is set exactly
 //! when the queue holds a waiter, and it only changes under the mutex.
-//! While it is set, *only the mutex holder writes the word*; while it is
-//! clear, anyone may CAS it.
+//! Permits are added by anyone at any time (`fetch_add`); they are taken
+//! by a CAS, lock-free only while `QUEUED` is clear, and by the mutex
+//! holder (for the queue's front) while it is set.
 //!
 //! Acquire of `n`, step by step (`try_take`, then `poll_acquire`):
 //! 1. Fast path, no lock: if `QUEUED` is clear and `n <= permits`, CAS the
@@ -36,26 +37,31 @@
 //!    permits on the retry) or see `QUEUED` and take the slow path.
 //!
 //! Release of `n` (`release`):
-//! 1. Fast path, no lock: if `QUEUED` is clear, CAS the permits up: done.
-//! 2. Otherwise lock the queue (`add_locked`): add the permits, grant from
-//!    the *front* while the front waiter's `need` fits; stop at the first
-//!    that does not fit, even if a later, smaller one would (Go's rule, no
-//!    starvation of large requests); store the new word, with `QUEUED`
-//!    cleared if the queue emptied. Granted waiters are marked and woken
-//!    after the lock is dropped.
+//! 1. Add the permits with one `fetch_add`, which never retries: with
+//!    tasks on two cores hammering one semaphore, a CAS loop here spent
+//!    most of its time failing and retrying on the contended line. If the
+//!    word it replaced had `QUEUED` clear: done.
+//! 2. Otherwise lock the queue (`grant_locked`): grant from the *front*
+//!    while the front waiter's `need` fits the permits in the word; stop at
+//!    the first that does not fit, even if a later, smaller one would
+//!    (Go's rule, no starvation of large requests). The permits taken, and
+//!    `QUEUED` cleared if the queue empties, go in with one CAS, retried
+//!    if a release added more meanwhile. Granted waiters are marked and
+//!    woken after the lock is dropped.
 //!
 //! Cancellation: a dropped acquire future that was already granted gives
 //! its permits back (`release`); one that was queued leaves the queue, and
 //! if it was at the front, the waiters behind it are re-examined (they may
-//! fit now; `add_locked` with 0 permits, which also clears `QUEUED` if the
-//! queue emptied).
+//! fit now; `grant_locked`, which also clears `QUEUED` if the queue
+//! emptied).
 //!
 //! # Invariants
 //!
 //! - `permits` never counts permits held by a `Permit` or a granted waiter.
 //! - `QUEUED` is set iff the queue is non-empty, whenever the mutex is free.
-//! - If the queue is non-empty, its front waiter needs more than `permits`
-//!   (otherwise `add_locked` would have granted it).
+//! - If the queue is non-empty and no release is between its two steps,
+//!   the front waiter needs more than `permits` (otherwise `grant_locked`
+//!   would have granted it).
 
 use std::fmt;
 use std::future::Future;
@@ -270,80 +276,87 @@ impl Semaphore {
     /// Returns `n` permits: lock-free when nobody is queued, else through
     /// `add_locked`, which grants front waiters that fit. Any thread.
     fn release(&self, n: usize) {
-        let mut cur = self.word.load(Ordering::Relaxed);
-        while cur & QUEUED == 0 {
-            let new = Self::added(cur, n);
-            // Release pairs with the Acquire in `try_take`/`poll_acquire`
-            // of whoever takes these permits next.
-            match self
-                .word
-                .compare_exchange_weak(cur, new, Ordering::Release, Ordering::Relaxed)
-            {
-                Ok(_) => return,
-                Err(actual) => cur = actual,
-            }
+        if n == 0 {
+            return;
+        }
+        assert!(n <= MAX_PERMITS, "semaphore permit overflow");
+        // Release pairs with the Acquire of whoever takes these permits
+        // next (`try_take`, `poll_acquire` or `grant_locked`).
+        let prev = self.word.fetch_add(n << PERMIT_SHIFT, Ordering::Release);
+        assert!(
+            (prev >> PERMIT_SHIFT) <= MAX_PERMITS - n,
+            "semaphore permit overflow"
+        );
+        if prev & QUEUED == 0 {
+            return;
         }
         let mut st = lock(&self.state);
-        let wakers = self.add_locked(&mut st, n);
+        let wakers = self.grant_locked(&mut st);
         drop(st);
         wakers.wake_all();
     }
 
-    /// `word` with `n` more permits, keeping its `QUEUED` bit.
-    fn added(word: usize, n: usize) -> usize {
-        let permits = (word >> PERMIT_SHIFT)
-            .checked_add(n)
-            .filter(|&p| p <= MAX_PERMITS)
-            .expect("semaphore permit overflow");
-        permits << PERMIT_SHIFT | (word & QUEUED)
-    }
-
-    /// Adds `n` permits (possibly 0) and grants waiters from the front while
-    /// their need fits; clears `QUEUED` if that empties the queue. Caller
-    /// holds the queue lock (`st`).
-    fn add_locked(&self, st: &mut SemState, n: usize) -> Grants {
+    /// Grants waiters from the front while their need fits the permits in
+    /// the word, and clears `QUEUED` if that empties the queue (release
+    /// step 2). Caller holds the queue lock (`st`), so the queue is stable
+    /// and nobody else takes permits while `QUEUED` is set; releases may
+    /// still add some, which only makes the CAS retry.
+    fn grant_locked(&self, st: &mut SemState) -> Grants {
         let mut cur = self.word.load(Ordering::Relaxed);
         if cur & QUEUED == 0 {
-            // Nobody queued (the invariant holds: we own the lock), so
-            // others may be CASing the word: add with a CAS loop, as the
-            // fast path of `release` does, and for the same pairing.
+            // Nobody queued (`QUEUED` only changes under the lock we hold).
             debug_assert!(st.queue.is_empty());
-            loop {
-                match self.word.compare_exchange_weak(
-                    cur,
-                    Self::added(cur, n),
-                    Ordering::Release,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return Grants::default(),
-                    Err(actual) => cur = actual,
+            return Grants::default();
+        }
+        loop {
+            // How many front waiters fit, and what is left.
+            let mut permits = cur >> PERMIT_SHIFT;
+            let mut granted = 0;
+            let mut k = st.queue.front();
+            while let Some(key) = k {
+                let need = st.queue.get_mut(key).need;
+                if need > permits {
+                    break;
                 }
+                permits -= need;
+                granted += 1;
+                k = st.queue.next(key);
+            }
+            let queued = if k.is_some() { QUEUED } else { 0 };
+            if granted == 0 && queued != 0 {
+                // Nothing fits and waiters remain: the word stays as is.
+                return Grants::default();
+            }
+            // Acquire: the granted waiters take permits another thread
+            // released. Release: once `QUEUED` clears, fast-path acquirers
+            // take the rest.
+            match self.word.compare_exchange_weak(
+                cur,
+                permits << PERMIT_SHIFT | queued,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
             }
         }
-        // QUEUED is set, so only the lock holder (us) writes the word: the
-        // value is stable until our store below. The load above was
-        // ordered after the previous holder's store by the mutex.
-        let mut permits = Self::added(cur, n) >> PERMIT_SHIFT;
+        // The CAS took the permits for the first `granted` waiters: the
+        // same ones, since the queue cannot change while we hold the lock.
         let mut wakers = Grants::default();
-        while let Some(k) = st.queue.front() {
-            let need = st.queue.get_mut(k).need;
-            if need > permits {
+        let mut permits = cur >> PERMIT_SHIFT;
+        while let Some(key) = st.queue.front() {
+            let w = st.queue.get_mut(key);
+            if w.need > permits {
                 break;
             }
-            permits -= need;
-            st.queue.unlink(k);
-            let w = st.queue.get_mut(k);
+            permits -= w.need;
             w.granted = true;
-            if let Some(waker) = w.waker.take() {
+            let waker = w.waker.take();
+            st.queue.unlink(key);
+            if let Some(waker) = waker {
                 wakers.push(waker);
             }
         }
-        let queued = if st.queue.is_empty() { 0 } else { QUEUED };
-        // Release pairs with the Acquire of the fast paths that take these
-        // permits once QUEUED is clear (granted waiters synchronize through
-        // the mutex instead).
-        self.word
-            .store(permits << PERMIT_SHIFT | queued, Ordering::Release);
         wakers
     }
 
@@ -376,7 +389,8 @@ impl Semaphore {
                     } else if cur & QUEUED == 0 {
                         (cur | QUEUED, false)
                     } else {
-                        // Already queued: the word is ours alone; park.
+                        // Already queued: join the back; whoever releases
+                        // permits now takes the lock and grants the front.
                         break;
                     };
                     // Acquire pairs with the Release that put the permits
@@ -422,7 +436,7 @@ impl Semaphore {
         let wakers = if was_front {
             // The waiters behind may fit now; and if the queue emptied,
             // this clears QUEUED.
-            self.add_locked(&mut st, 0)
+            self.grant_locked(&mut st)
         } else {
             Grants::default()
         };

@@ -86,6 +86,21 @@ fn semaphore_cancelled_granted_waiter_returns_its_permits() {
 }
 
 #[test]
+fn semaphore_last_waiter_cancelled_leaves_the_fast_path_open() {
+    // The queue empties by a cancel, with no permit free: the queued flag
+    // must clear then (not only on a grant), or the permits released
+    // later sit behind a flag that sends every acquirer to wait forever.
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let mut w = sem.acquire();
+    assert!(poll_once(&mut w).is_pending());
+    drop(w);
+    drop(held);
+    assert_eq!(sem.available_permits(), 1);
+    assert!(sem.try_acquire().is_some());
+}
+
+#[test]
 fn waitgroup_wait_returns_after_every_done() {
     let wg = WaitGroup::new();
     let done = Arc::new(AtomicUsize::new(0));
