@@ -110,6 +110,23 @@ impl<T> Chan<T> {
     /// Relaxed: an increment is ordered before the caller's next load by
     /// the SeqCst fence that the caller issues next (S5, R3); a decrement
     /// that is seen late only costs a fast path one needless lock.
+    /// Unlinks a parked sender's waiter under the lock, republishes the
+    /// parked counts, and returns the waiter once the lock is dropped.
+    fn take_send_waiter(&self, key: Key) -> Waiter<T> {
+        let mut st = lock(&self.state);
+        let w = st.sendq.remove(key);
+        self.publish_parked(&st);
+        w
+    }
+
+    /// [`Chan::take_send_waiter`] for a parked receiver.
+    fn take_recv_waiter(&self, key: Key) -> Waiter<T> {
+        let mut st = lock(&self.state);
+        let w = st.recvq.remove(key);
+        self.publish_parked(&st);
+        w
+    }
+
     pub(super) fn publish_parked(&self, st: &State<T>) {
         let (r, s) = (st.recvq.len(), st.sendq.len());
         if self.recv_parked.load(Ordering::Relaxed) != r {
@@ -373,10 +390,7 @@ impl<T> Chan<T> {
     /// Removes a parked sender whose future was dropped; an untaken value
     /// is dropped outside the lock.
     pub(super) fn buf_cancel_send(&self, key: Key) {
-        let mut st = lock(&self.state);
-        let w = st.sendq.remove(key);
-        self.publish_parked(&st);
-        drop(st);
+        let w = self.take_send_waiter(key);
         drop(w);
     }
 
@@ -509,10 +523,7 @@ impl<T> Chan<T> {
     /// The select committed to this receive arm; only close commits a
     /// buffered receive arm, so the queue holds the rest or says closed.
     pub(super) fn buf_select_finish_recv(&self, q: &Buffer<T>, key: Key) -> Option<T> {
-        let mut st = lock(&self.state);
-        let w = st.recvq.remove(key);
-        self.publish_parked(&st);
-        drop(st);
+        let w = self.take_recv_waiter(key);
         debug_assert_eq!(w.status, Status::Closed);
         let v = q.pop().ok();
         if v.is_some() {
@@ -567,10 +578,7 @@ impl<T> Chan<T> {
 
     /// Removes an unselected send arm, giving its value back.
     pub(super) fn buf_select_unregister_send(&self, key: Key) -> Option<T> {
-        let mut st = lock(&self.state);
-        let w = st.sendq.remove(key);
-        self.publish_parked(&st);
-        drop(st);
+        let w = self.take_send_waiter(key);
         debug_assert_eq!(w.status, Status::Waiting);
         w.value
     }
@@ -578,10 +586,7 @@ impl<T> Chan<T> {
     /// The select committed to this send arm (a receiver moved its value,
     /// or close failed it).
     pub(super) fn buf_select_finish_send(&self, key: Key) -> Result<(), SendError<T>> {
-        let mut st = lock(&self.state);
-        let w = st.sendq.remove(key);
-        self.publish_parked(&st);
-        drop(st);
+        let w = self.take_send_waiter(key);
         match w.status {
             Status::Done => Ok(()),
             Status::Closed => Err(SendError(w.value.expect("value kept"))),
