@@ -78,8 +78,9 @@ impl Reactor {
                 continue;
             }
             let mut poller = lock(&self.inner.poller);
-            self.inner
-                .turn(&mut poller, None, &|| flag.woken.load(Ordering::Acquire));
+            self.inner.turn(&mut poller, None, true, &|| {
+                flag.woken.load(Ordering::Acquire)
+            });
         }
     }
 }

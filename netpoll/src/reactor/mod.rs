@@ -24,11 +24,13 @@
 //! 2. `poll_nonblocking()`: the same with a zero timeout, but only if the
 //!    poller lock is free (`try_lock`): a concurrent poller will deliver the
 //!    events anyway, and a busy M must never block.
-//! 3. `unpark()`: set `notified`; only the thread that flips it from false
-//!    writes the eventfd, so a burst of unparks costs one syscall. `park`
-//!    swaps `notified` back to false before it polls and, when it was set,
-//!    polls with a zero timeout: an unpark with nobody parked makes the
-//!    next park return at once, as the driver contract demands.
+//! 3. `unpark()`: set the wake latch (`wake_latch.rs`); only the thread
+//!    that flips it writes the eventfd, so a burst of unparks costs one
+//!    syscall. A *blocking* turn takes the latch before it polls and, when
+//!    it was set, polls with a zero timeout: an unpark with nobody parked
+//!    makes the next park return at once, as the driver contract demands.
+//!    A non-blocking turn never touches the latch: it would eat the wake-up
+//!    of the M about to block (the latch's module docs tell that story).
 //!
 //! The poller lock makes "at most one thread parks at a time" hold even if
 //! a caller breaks the rule: a second parker waits for the lock.
@@ -57,8 +59,11 @@ mod current;
 pub(crate) mod io_state;
 #[cfg(all(test, gosched_loom))]
 mod loom_io_state;
+#[cfg(all(test, gosched_loom))]
+mod loom_wake_latch;
 pub(crate) mod poll_io;
 pub(crate) mod table;
+pub(crate) mod wake_latch;
 
 use std::any::Any;
 use std::fmt;
@@ -77,6 +82,7 @@ use crate::time::driver::Timers;
 use crate::time::wheel::Fired;
 use io_state::{lock, IoState};
 use table::Table;
+use wake_latch::WakeLatch;
 
 /// Token of the unpark waker; the table never hands it out.
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
@@ -121,8 +127,8 @@ pub(crate) struct Inner {
     poller: Mutex<Poller>,
     /// Writes the eventfd that interrupts a poll.
     waker: mio::Waker,
-    /// An unpark not yet consumed by a park (module docs, step 3).
-    notified: AtomicBool,
+    /// An unpark not yet consumed by a blocking turn (module docs, step 3).
+    latch: WakeLatch,
     /// Registrations, by token.
     table: Mutex<Table>,
     /// Live registrations; written under the table lock.
@@ -155,7 +161,7 @@ impl Reactor {
                     fired: Vec::new(),
                 }),
                 waker,
-                notified: AtomicBool::new(false),
+                latch: WakeLatch::new(),
                 table: Mutex::new(Table::new()),
                 registrations: AtomicUsize::new(0),
                 timers: Timers::new(),
@@ -283,9 +289,7 @@ impl Reactor {
 
 impl Inner {
     fn unpark(&self) {
-        // AcqRel: the release half publishes whatever the caller did before
-        // unparking (new work) to the parker's acquire swap in `turn`.
-        if !self.notified.swap(true, Ordering::AcqRel) {
+        if self.latch.set() {
             // An error here means the eventfd is gone (reactor dropping) or
             // its counter is saturated, which already wakes the poller.
             let _ = self.waker.wake();
@@ -295,15 +299,23 @@ impl Inner {
     /// One turn of the poller: poll, dispatch, fire timers, wake. `skip`
     /// runs once the poller lock is held; when it says so, the turn does
     /// nothing (used by `block_on` to not sleep through its own wake-up).
-    fn turn(&self, poller: &mut Poller, timeout: Option<Duration>, skip: &dyn Fn() -> bool) {
+    ///
+    /// `blocking` says whether the caller may sleep here (`park`,
+    /// `block_on`) or polls only to harvest events (`poll_nonblocking`,
+    /// which passes a zero timeout). Only a blocking turn consumes the wake
+    /// latch (see `wake_latch.rs` for why).
+    fn turn(
+        &self,
+        poller: &mut Poller,
+        timeout: Option<Duration>,
+        blocking: bool,
+        skip: &dyn Fn() -> bool,
+    ) {
         if skip() {
             return;
         }
-        // AcqRel: the acquire half pairs with the AcqRel swap in `unpark`
-        // (we see what the unparker did before it), the release half keeps
-        // the reset ordered before our poll.
         let mut timeout = timeout;
-        if self.notified.swap(false, Ordering::AcqRel) {
+        if blocking && self.latch.take() {
             timeout = Some(Duration::ZERO);
         }
         let timeout = self.timers.park_timeout(timeout);
@@ -387,7 +399,7 @@ pub(crate) fn shutdown_error() -> io::Error {
 impl Driver for Reactor {
     fn park(&self, timeout: Option<Duration>) {
         let mut poller = lock(&self.inner.poller);
-        self.inner.turn(&mut poller, timeout, &|| false);
+        self.inner.turn(&mut poller, timeout, true, &|| false);
     }
 
     fn unpark(&self) {
@@ -397,7 +409,7 @@ impl Driver for Reactor {
     fn poll_nonblocking(&self) {
         if let Ok(mut poller) = self.inner.poller.try_lock() {
             self.inner
-                .turn(&mut poller, Some(Duration::ZERO), &|| false);
+                .turn(&mut poller, Some(Duration::ZERO), false, &|| false);
         }
     }
 
@@ -428,6 +440,7 @@ mod tests {
     use super::io_state::Direction;
     use super::poll_io::PollIo;
     use super::*;
+    use std::future::Future;
     use std::task::{Context, Poll};
 
     fn drain(io: &PollIo<mio::net::UnixStream>) {
@@ -477,6 +490,26 @@ mod tests {
         reactor.unpark();
         reactor.unpark();
         // Would block forever if the unpark were lost.
+        reactor.park(None);
+    }
+
+    #[test]
+    fn an_unpark_survives_non_blocking_polls_and_wakes_the_next_park() {
+        let reactor = Reactor::new().unwrap();
+        // Something waits on a timer, as when busy Ms poll constantly.
+        let _enter = reactor.enter();
+        let mut sleep = crate::time::sleep(Duration::from_secs(3600));
+        let w = futures::task::noop_waker();
+        assert!(std::pin::Pin::new(&mut sleep)
+            .poll(&mut Context::from_waker(&w))
+            .is_pending());
+        reactor.unpark();
+        // Busy Ms and sysmon poll without blocking; they see the eventfd's
+        // event but must leave the wake-up to the M about to block.
+        for _ in 0..3 {
+            reactor.poll_nonblocking();
+        }
+        // Would sleep for the hour-long timer if a poll had eaten it.
         reactor.park(None);
     }
 
