@@ -6,17 +6,23 @@
 //! on a P, and has no scheduler pointer (it is never woken).
 //!
 //! Threads are started on demand up to the cap (default 512); an idle one
-//! exits after the keep-alive (default 10 s). At shutdown, queued closures
-//! that never started are cancelled (their JoinHandles say so) and the
-//! running ones are waited for.
+//! exits after the keep-alive (default 10 s). A closure runs with its
+//! runtime entered (as `Handle::enter` does), so timers, sockets and
+//! `spawn` inside it reach the runtime that called `spawn_blocking`.
+//!
+//! At shutdown, queued closures that never started are cancelled (their
+//! JoinHandles say so) and the running ones are waited for, up to the
+//! deadline `Runtime::shutdown_timeout` gives; a thread still running a
+//! closure then is left to finish on its own.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::sched::Shared;
 use crate::task::{JoinHandle, Notified};
 
 /// Default maximum number of blocking threads.
@@ -38,6 +44,9 @@ struct Inner {
     max: usize,
     keep_alive: Duration,
     name: String,
+    /// The runtime whose closures run here, entered around each one. Weak:
+    /// the runtime owns the pool.
+    runtime: OnceLock<Weak<Shared>>,
 }
 
 /// The pool; cheap to clone.
@@ -74,8 +83,15 @@ impl BlockingPool {
                 max: max.max(1),
                 keep_alive,
                 name,
+                runtime: OnceLock::new(),
             }),
         }
+    }
+
+    /// Names the runtime whose context each closure runs in. Called once,
+    /// right after the runtime is built.
+    pub(crate) fn set_runtime(&self, shared: Weak<Shared>) {
+        let _ = self.inner.runtime.set(shared);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -126,7 +142,16 @@ impl BlockingPool {
         loop {
             if let Some(task) = st.queue.pop_front() {
                 drop(st);
+                // The runtime's context for this closure only: an idle
+                // thread holds no strong reference to the runtime.
+                let _enter = self
+                    .inner
+                    .runtime
+                    .get()
+                    .and_then(Weak::upgrade)
+                    .map(crate::runtime::enter_handle);
                 let again = task.run();
+                drop(_enter);
                 debug_assert!(again.is_none(), "a blocking task rescheduled itself");
                 st = self.lock();
                 continue;
@@ -150,8 +175,11 @@ impl BlockingPool {
         st.threads -= 1;
     }
 
-    /// Cancels queued closures and waits for running ones.
-    pub(crate) fn shutdown(&self) {
+    /// Cancels queued closures and waits for running ones until
+    /// `deadline` (`None`: as long as they take). True when every pool
+    /// thread has exited; threads still running a closure at the deadline
+    /// are detached and exit when it returns.
+    pub(crate) fn shutdown(&self, deadline: Option<Instant>) -> bool {
         let (queued, handles) = {
             let mut st = self.lock();
             st.shutdown = true;
@@ -165,10 +193,12 @@ impl BlockingPool {
             t.cancel();
         }
         let me = std::thread::current().id();
+        let mut all = true;
         for h in handles {
             if h.thread().id() != me {
-                let _ = h.join();
+                all &= crate::sched::join_until(h, deadline);
             }
         }
+        all
     }
 }

@@ -111,7 +111,9 @@ impl Builder {
         self
     }
 
-    /// Maximum number of `spawn_blocking` threads (default 512).
+    /// Maximum number of `spawn_blocking` threads (default 512). Zero is
+    /// rejected by [`Builder::build`]: a pool with no thread would never
+    /// run a closure.
     pub fn max_blocking_threads(mut self, n: usize) -> Self {
         self.max_blocking = n;
         self
@@ -170,6 +172,12 @@ impl Builder {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "gosched: procs must be at least 1",
+            ));
+        }
+        if self.max_blocking == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "gosched: max_blocking_threads must be at least 1",
             ));
         }
         let driver = match self.driver {
@@ -255,6 +263,22 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
+    /// Runs `f` on this runtime's blocking pool (see [`spawn_blocking`]).
+    ///
+    /// ```
+    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let n = rt.block_on(rt.spawn_blocking(|| 6 * 7)).unwrap();
+    /// assert_eq!(n, 42);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
     /// Runs `future` on the current thread until it completes, with this
     /// runtime as the current one (so `spawn` inside it spawns here).
     ///
@@ -265,11 +289,84 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.handle.block_on(future)
     }
+
+    /// Shuts the runtime down and waits as long as it takes: what `Drop`
+    /// does.
+    ///
+    /// 1. Every worker stops before its next task.
+    /// 2. Every task is cancelled: the future of a task nobody is polling is
+    ///    dropped on this thread; a task being polled is dropped by its
+    ///    worker when the poll returns. Its `JoinHandle` then reports
+    ///    [`JoinError::is_cancelled`](crate::JoinError::is_cancelled).
+    /// 3. The worker threads are joined, then the blocking pool's (queued
+    ///    closures that never started are cancelled; running ones are
+    ///    waited for).
+    /// 4. Queues, the driver (the netpoller: its stored wakers and the
+    ///    epoll instance) and the trace are released.
+    ///
+    /// A worker stuck in a poll that never returns (a task calling
+    /// `std::thread::sleep` for an hour) holds this up; bound it with
+    /// [`Runtime::shutdown_timeout`].
+    ///
+    /// ```
+    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let parked = rt.spawn(futures::future::pending::<()>());
+    /// rt.shutdown();
+    /// assert!(gosched_executor::block_on(parked).unwrap_err().is_cancelled());
+    /// ```
+    pub fn shutdown(self) {
+        drop(self);
+    }
+
+    /// Shuts the runtime down as `Drop` does, but waits at most `timeout`
+    /// for threads still inside a task's poll or a blocking closure; those
+    /// are left to finish on their own (they exit, and the last worker out
+    /// frees the scheduler, when their code returns). Every task's future
+    /// is dropped or cancelled before the wait begins.
+    ///
+    /// Returns true when every thread had exited and everything was freed
+    /// within `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+    /// let (started_tx, started) = std::sync::mpsc::channel();
+    /// rt.spawn(async move {
+    ///     started_tx.send(()).unwrap();
+    ///     std::thread::sleep(Duration::from_millis(500)); // blocks its worker
+    /// });
+    /// started.recv().unwrap();
+    /// // Returns after about 10 ms: the stuck worker is left behind.
+    /// let clean = rt.shutdown_timeout(Duration::from_millis(10));
+    /// assert!(!clean);
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now().checked_add(timeout);
+        // `Drop` runs next and finds nothing left to wait for: shutdown is
+        // idempotent, and the threads left behind were detached here.
+        self.handle.shared.shutdown(deadline)
+    }
+
+    /// Shuts the runtime down without waiting for any thread: tasks are
+    /// cancelled as [`Runtime::shutdown`] does, and threads still inside
+    /// a poll or a blocking closure finish in the background.
+    ///
+    /// ```
+    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(50)));
+    /// rt.shutdown_background();
+    /// ```
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
+    }
 }
 
+/// Dropping a runtime is [`Runtime::shutdown`] with no deadline: it waits
+/// for every worker and blocking thread, however long their current poll or
+/// closure takes. Use [`Runtime::shutdown_timeout`] to bound that wait.
 impl Drop for Runtime {
     fn drop(&mut self) {
-        self.handle.shared.shutdown();
+        self.handle.shared.shutdown(None);
     }
 }
 
@@ -353,7 +450,8 @@ impl Handle {
     {
         let (task, join) = crate::task::new_task(&self.shared, future, loc);
         if let Some(task) = task {
-            self.shared.schedule(task, false);
+            // `self` holds the scheduler alive, so leftovers may drop here.
+            drop(self.shared.schedule(task, false));
         }
         join
     }
@@ -371,7 +469,7 @@ impl Handle {
     /// See [`Runtime::block_on`].
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if crate::sched::worker::CURRENT_M.with(|m| !m.get().is_null()) {
+        if crate::sched::worker::on_worker() {
             panic!(
                 "gosched: block_on called from inside a runtime worker; this would block the thread that runs \
                  tasks. Use `.await`, or move the blocking call to spawn_blocking"

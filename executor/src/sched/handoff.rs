@@ -136,6 +136,12 @@ impl RunQueue {
 /// rescheduled on the global queue, and the thread becomes a spare. Off a
 /// worker, or when no thread can be started (`max_threads`), `f` just runs.
 ///
+/// While `f` runs after a hand-off, the thread is no longer a worker: it
+/// may block as any plain thread may, so `f` can call
+/// [`Handle::block_on`](crate::Handle::block_on) (the runtime stays the
+/// current one, so `spawn` inside it reaches the same runtime), and the
+/// coop budget does not apply to what it polls.
+///
 /// ```
 /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
 /// let n = rt.block_on(gosched_executor::spawn(async {
@@ -159,7 +165,13 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
     // Steps 5-6 now, rather than after the poll: the old ring goes to the
     // global queue and this M forgets the P.
     ctx.drop_lost_p();
-    let out = f();
+    let out = {
+        // Off the worker for the duration: `block_on` may run here, and
+        // wakes and spawns from `f` go to the global queue. Restored even
+        // if `f` panics, since the poll unwinds back into the worker loop.
+        let _off = OffWorker::enter(ctx);
+        crate::coop::unconstrained_call(f)
+    };
     // Take an idle P back, if there is one, to finish this poll on.
     let token = {
         let mut lists = lock(&shared.idle.lists);
@@ -173,4 +185,21 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
         ctx.acquire(p);
     }
     out
+}
+
+/// While alive, this thread is not a worker (`CURRENT_M` is null); the
+/// worker's context comes back on drop.
+struct OffWorker(*const super::worker::MContext);
+
+impl OffWorker {
+    fn enter(ctx: &super::worker::MContext) -> OffWorker {
+        CURRENT_M.with(|c| c.set(std::ptr::null()));
+        OffWorker(ctx as *const _)
+    }
+}
+
+impl Drop for OffWorker {
+    fn drop(&mut self) {
+        CURRENT_M.with(|c| c.set(self.0));
+    }
 }

@@ -59,7 +59,7 @@ fn remote_spawn_runs(first_idle: bool) {
         while !ran.load(std::sync::atomic::Ordering::SeqCst) {
             loom::thread::park();
         }
-        shared.shutdown();
+        shared.shutdown(None);
         m.join().unwrap();
         assert!(lock(&shared.idle.lists).shutdown);
     });
@@ -118,7 +118,7 @@ fn a_spinning_m_that_loses_its_p_does_not_strand_a_remote_spawn() {
         while !ran.load(std::sync::atomic::Ordering::SeqCst) {
             loom::thread::park();
         }
-        shared.shutdown();
+        shared.shutdown(None);
         m1.join().unwrap();
         m2.join().unwrap();
     });

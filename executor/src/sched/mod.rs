@@ -49,6 +49,39 @@ use crate::loom::{fence, lock, AtomicBool, AtomicUsize, Mutex};
 use crate::task::{Notified, Registry};
 use crate::Driver;
 
+/// Tasks taken back out of the global queue after shutdown began (see
+/// [`Shared::schedule`]); dropping it drops their queue references.
+#[must_use = "drop the leftovers after the last use of the scheduler"]
+pub(crate) struct Leftovers {
+    /// Held only to be dropped.
+    _tasks: Vec<Notified>,
+}
+
+/// How often a bounded join looks whether a thread has exited.
+const JOIN_POLL: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Joins `h`, waiting until `deadline` at most (`None`: forever). True
+/// when the thread has exited; false when it was detached still running.
+pub(crate) fn join_until(
+    h: std::thread::JoinHandle<()>,
+    deadline: Option<std::time::Instant>,
+) -> bool {
+    let Some(deadline) = deadline else {
+        let _ = h.join();
+        return true;
+    };
+    // std has no timed join: look every millisecond. Shutdown is rare and
+    // a millisecond late is fine.
+    while !h.is_finished() {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(JOIN_POLL);
+    }
+    let _ = h.join();
+    true
+}
+
 /// Settings a runtime is built with.
 pub(crate) struct Config {
     pub(crate) thread_name: String,
@@ -98,7 +131,10 @@ pub(crate) struct Shared {
     pub(crate) driver: Option<Arc<dyn Driver>>,
     pub(crate) blocking: crate::blocking::BlockingPool,
     pub(crate) config: Config,
+    /// Set once, by `shutdown` step 1 (SeqCst: `schedule` pairs with it).
     shutdown: AtomicBool,
+    /// Set by whoever runs `finish_shutdown`, so it runs once.
+    finished: AtomicBool,
     /// Threads started for Ms; joined at shutdown.
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Ms alive (Go's `mcount`).
@@ -122,14 +158,14 @@ impl Shared {
         let (shared, ms) = Shared::new(procs, driver, config, blocking);
         for (i, m) in ms.into_iter().enumerate() {
             if let Err(e) = shared.spawn_m(m, i as u64) {
-                shared.shutdown();
+                shared.shutdown(None);
                 return Err(e);
             }
         }
         match crate::sysmon::start(&shared, crate::sysmon::DebugSettings::from_env()) {
             Ok(monitor) => *lock(&shared.sysmon) = monitor,
             Err(e) => {
-                shared.shutdown();
+                shared.shutdown(None);
                 return Err(e);
             }
         }
@@ -159,6 +195,7 @@ impl Shared {
             blocking,
             config,
             shutdown: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             nthreads: AtomicUsize::new(0),
             ms: Mutex::new(ms.clone()),
@@ -169,6 +206,7 @@ impl Shared {
                 crate::trace::TraceSink::from_env(procs)
             },
         });
+        shared.blocking.set_runtime(Arc::downgrade(&shared));
         (shared, ms)
     }
 
@@ -198,7 +236,13 @@ impl Shared {
             let _enter = crate::runtime::enter_handle(shared.clone());
             let seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (&park as *const _ as u64);
             Worker::new(shared.clone(), park, seed).run();
-            shared.nthreads.fetch_sub(1, SeqCst);
+            drop(_enter);
+            // The last M out after a shutdown that could not wait for it
+            // (a deadline passed, or the runtime was dropped on this very
+            // thread) frees what the Ms used.
+            if shared.nthreads.fetch_sub(1, SeqCst) == 1 && shared.is_shutting_down() {
+                shared.finish_shutdown();
+            }
         });
         match res {
             Ok(h) => {
@@ -227,7 +271,14 @@ impl Shared {
     }
 
     /// Queues a runnable task (see the module docs for where it goes).
-    pub(crate) fn schedule(&self, task: Notified, is_yield: bool) {
+    ///
+    /// Returns the tasks the caller must drop once it no longer borrows
+    /// `self`: after shutdown began, a task pushed to the global queue may
+    /// miss the final drain (`finish_shutdown`), so the pusher takes
+    /// everything back out itself. Dropping those references may free the
+    /// last task that keeps this scheduler alive, hence "after the borrow".
+    #[must_use = "drop the leftovers after the last use of the scheduler"]
+    pub(crate) fn schedule(&self, task: Notified, is_yield: bool) -> Leftovers {
         let local = CURRENT_M.with(|c| {
             let m = c.get();
             if m.is_null() {
@@ -251,10 +302,22 @@ impl Shared {
                 // After wakep's fence: if our P was handed off meanwhile,
                 // the push may sit in an old ring nobody else runs.
                 m.after_local_push();
+                Leftovers { _tasks: Vec::new() }
             }
             None => {
                 self.inject.push(task);
+                // wakep begins with a SeqCst fence, which orders the push
+                // before the shutdown load below: with the SeqCst store in
+                // `shutdown`, either the final drain sees this push or we
+                // see the flag (a Dekker pair).
                 self.wakep();
+                if self.shutdown.load(SeqCst) {
+                    Leftovers {
+                        _tasks: std::iter::from_fn(|| self.inject.pop()).collect(),
+                    }
+                } else {
+                    Leftovers { _tasks: Vec::new() }
+                }
             }
         }
     }
@@ -345,24 +408,37 @@ impl Shared {
         }
     }
 
-    /// Stops every M and waits for them; then cancels every task and
-    /// drains every queue. Idempotent.
+    /// Stops every M, cancels every task, and frees what the Ms used.
+    /// Waits for threads until `deadline` (`None`: as long as it takes).
+    /// True when every thread had exited by then and everything was
+    /// freed; false when some thread is still inside a task's poll or a
+    /// blocking closure: the last M to leave then finishes the job
+    /// (`finish_shutdown`), and a blocking thread exits when its closure
+    /// returns. Idempotent.
     ///
     /// 1. Mark shutdown (under the idle lock, so no M goes to sleep
     ///    without seeing it) and wake every sleeping M with `Shutdown`.
-    /// 2. Join the M threads: a running M sees the flag before its next
-    ///    task, so no task is being polled once this returns.
-    /// 3. Close the registry and drop each task's future (a dropped future
-    ///    may wake or spawn; spawns are cancelled by the closed registry).
-    /// 4. Drain every queue, releasing the queue references, until empty.
-    /// 5. Stop the blocking pool and the driver.
-    pub(crate) fn shutdown(&self) {
+    ///    An M sees the flag before its next task and exits.
+    /// 2. Close the registry and cancel every task: a task nobody polls
+    ///    has its future dropped here and now; one being polled is
+    ///    cancelled by its M when the poll returns. This comes before
+    ///    waiting for the Ms, because an M may be blocked inside a poll
+    ///    (`block_in_place`) on something that only a parked task's drop
+    ///    releases: a channel's last sender, a lock guard.
+    /// 3. Join the M threads, until the deadline.
+    /// 4. Stop the blocking pool: cancel queued closures, wait for the
+    ///    running ones until the deadline.
+    /// 5. If no M is left, `finish_shutdown` (drain the queues, stop the
+    ///    driver, write the trace).
+    pub(crate) fn shutdown(&self, deadline: Option<std::time::Instant>) -> bool {
+        // 1.
         let sleepers = {
             let mut lists = lock(&self.idle.lists);
             if lists.shutdown {
                 Vec::new()
             } else {
                 lists.shutdown = true;
+                // SeqCst: pairs with the fence and load in `schedule`.
                 self.shutdown.store(true, SeqCst);
                 std::mem::take(&mut lists.midle)
             }
@@ -379,7 +455,11 @@ impl Shared {
                 let _ = h.join();
             }
         }
+        // 2.
+        self.registry.close_and_drain();
+        // 3.
         let me = std::thread::current().id();
+        let mut all_joined = true;
         loop {
             let handles = std::mem::take(&mut *lock(&self.threads));
             if handles.is_empty() {
@@ -389,16 +469,36 @@ impl Shared {
                 if h.thread().id() == me {
                     // Dropping the last handle from inside a worker: it
                     // cannot join itself; it exits after this task.
+                    all_joined = false;
                     continue;
                 }
-                let _ = h.join();
+                all_joined &= join_until(h, deadline);
             }
         }
-        self.registry.close_and_drain();
+        // 4.
+        let pool_done = self.blocking.shutdown(deadline);
+        // 5. An M that exits after this load sees the flag of step 1 and
+        // finishes itself; `finished` makes sure only one of us does.
+        if self.nthreads.load(SeqCst) == 0 {
+            self.finish_shutdown();
+        }
+        all_joined && pool_done && self.finished.load(SeqCst)
+    }
+
+    /// The last step of a shutdown, once no M runs: drain every queue
+    /// (releasing the queue references), stop the driver (it drops the
+    /// wakers it stores, breaking task -> socket -> reactor -> waker
+    /// cycles), write the trace. Runs once, on the shutdown caller's
+    /// thread or the last M's.
+    fn finish_shutdown(&self) {
+        if self.finished.swap(true, SeqCst) {
+            return;
+        }
+        let mut dropped = Vec::new();
         loop {
             let mut any = false;
             while let Some(t) = self.inject.pop() {
-                drop(t);
+                dropped.push(t);
                 any = true;
             }
             // Every ring, including old rings of Ms whose P was handed
@@ -412,15 +512,18 @@ impl Shared {
                 // SAFETY: arena rings live as long as `self`.
                 let r = unsafe { &*r };
                 while let Some((t, _)) = r.pop() {
-                    drop(t);
+                    dropped.push(t);
                     any = true;
                 }
             }
+            // A task's last reference can be one of these, and its drop
+            // never schedules anything, so one pass usually suffices; the
+            // loop guards against wakes from other threads meanwhile.
+            drop(std::mem::take(&mut dropped));
             if !any {
                 break;
             }
         }
-        self.blocking.shutdown();
         if let Some(d) = &self.driver {
             d.shutdown();
         }

@@ -70,6 +70,18 @@ thread_local! {
     pub(crate) static CURRENT_M: Cell<*const MContext> = const { Cell::new(std::ptr::null()) };
 }
 
+/// Whether this thread is a worker holding a P: code here must not block
+/// the thread (`block_on` refuses to). A worker inside `block_in_place`
+/// after handing its P off, or one whose P sysmon retook mid-poll, is not.
+pub(crate) fn on_worker() -> bool {
+    CURRENT_M.with(|c| {
+        let m = c.get();
+        // SAFETY: a non-null CURRENT_M points at this thread's worker
+        // context, alive while the worker loop runs.
+        !m.is_null() && unsafe { &*m }.p.get().is_some()
+    })
+}
+
 impl MContext {
     pub(crate) fn new(shared: Arc<Shared>, park: Arc<MPark>) -> MContext {
         MContext {

@@ -108,8 +108,12 @@ impl Notified {
         let sched = self.header().sched;
         debug_assert!(!sched.is_null(), "blocking tasks are never rescheduled");
         // SAFETY: the task holds a strong count on its scheduler until it
-        // is freed, and we hold a reference to the task.
-        unsafe { &*sched }.schedule(self, false);
+        // is freed, and we hold a reference to the task until `schedule`
+        // has queued it.
+        let leftovers = unsafe { &*sched }.schedule(self, false);
+        // Only now that nothing borrows the scheduler: these may hold the
+        // last reference to it.
+        drop(leftovers);
     }
 
     /// Runs the task once: claims it, polls it (or cancels it), and deals
