@@ -124,6 +124,23 @@ impl Builder {
         }
     }
 
+    /// Most worker threads (Ms) alive at once (Go's max threads, default
+    /// 10,000). Ms beyond `procs` start when a P is handed off from a
+    /// blocked M.
+    pub fn max_threads(self, n: usize) -> Self {
+        Builder {
+            inner: self.inner.max_threads(n),
+        }
+    }
+
+    /// How long a spare worker thread (one started for a hand-off) may sit
+    /// idle before it exits (default 10 s).
+    pub fn spare_thread_keep_alive(self, d: std::time::Duration) -> Self {
+        Builder {
+            inner: self.inner.spare_thread_keep_alive(d),
+        }
+    }
+
     /// Starts the runtime, with a fresh netpoller as its driver.
     ///
     /// Fails with `InvalidInput` for zero Ps or a bad `GOSCHED_PROCS`, and
@@ -167,11 +184,67 @@ impl Runtime {
         self.inner.spawn(future)
     }
 
+    /// Runs `f` on this runtime's blocking pool, in this runtime's context
+    /// (timers, sockets and `spawn` inside it reach this runtime).
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let n = rt.block_on(rt.spawn_blocking(|| 6 * 7)).unwrap();
+    /// assert_eq!(n, 42);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.spawn_blocking(f)
+    }
+
     /// Runs `future` on this thread until it completes, with this runtime
     /// current. Panics when called from inside a runtime worker.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.inner.block_on(future)
+    }
+
+    /// Shuts down as dropping does: every task is cancelled, then every
+    /// thread is waited for, however long its current poll or blocking
+    /// closure takes.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let parked = rt.spawn(std::future::pending::<()>());
+    /// rt.shutdown();
+    /// assert!(gosched::block_on(parked).unwrap_err().is_cancelled());
+    /// ```
+    pub fn shutdown(self) {
+        self.inner.shutdown()
+    }
+
+    /// Shuts down, waiting at most `timeout` for threads stuck inside a
+    /// poll or a blocking closure; they finish in the background. True when
+    /// everything was freed in time.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// rt.spawn(std::future::pending::<()>());
+    /// assert!(rt.shutdown_timeout(std::time::Duration::from_secs(10)));
+    /// ```
+    pub fn shutdown_timeout(self, timeout: std::time::Duration) -> bool {
+        self.inner.shutdown_timeout(timeout)
+    }
+
+    /// Shuts down without waiting for any thread (see
+    /// [`Runtime::shutdown_timeout`]).
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(20)));
+    /// rt.shutdown_background();
+    /// ```
+    pub fn shutdown_background(self) {
+        self.inner.shutdown_background()
     }
 }
 
