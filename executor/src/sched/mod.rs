@@ -35,6 +35,8 @@ mod loom_idle;
 mod loom_park;
 #[cfg(all(test, gosched_loom))]
 mod loom_runq;
+#[cfg(all(test, gosched_loom))]
+mod loom_shutdown;
 
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
