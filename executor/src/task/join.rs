@@ -203,6 +203,13 @@ enum Repr {
 }
 
 /// Why a task produced no output: it panicked or was cancelled.
+///
+/// A panic inside a task's poll is caught on the worker (which keeps
+/// running other tasks); the task's future is then dropped, after the
+/// unwind has reached the worker rather than during it, so the future's
+/// destructors run on an intact stack. A panic in one of those destructors
+/// is caught too and replaces nothing: the first payload is the one
+/// reported.
 pub struct JoinError {
     id: u64,
     repr: Repr,
