@@ -18,7 +18,9 @@
 //! 3. `unpark` may be called from any thread, any number of times, and must
 //!    not block.
 //! 4. `poll_nonblocking` never blocks; busy Ms call it now and then so I/O
-//!    readiness is seen even when no M is idle.
+//!    readiness is seen even when no M is idle. It must not consume a
+//!    pending unpark: that unpark belongs to the next `park` (rule 1), and
+//!    the M about to park would otherwise sleep through its wake-up.
 
 use std::any::Any;
 use std::time::Duration;
