@@ -43,7 +43,7 @@ BUILDS = {
 
 def run(build, extra):
     env = dict(os.environ, **BUILDS[build])
-    cmd = ["cargo", "bench", "--bench", BENCH] + extra
+    cmd = ["cargo", "bench", "-p", "gosched-benches", "--bench", BENCH] + extra
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL if extra[:1] == ["--no-run"] else None)
 
 
@@ -72,7 +72,7 @@ WORKLOADS = [
 
 def bench_binary(build):
     env = dict(os.environ, **BUILDS[build])
-    cmd = ["cargo", "bench", "--bench", BENCH, "--no-run", "--message-format=json"]
+    cmd = ["cargo", "bench", "-p", "gosched-benches", "--bench", BENCH, "--no-run", "--message-format=json"]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         msg = json.loads(line)

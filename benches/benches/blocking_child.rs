@@ -7,7 +7,7 @@
 //! criterion time reported per iteration *is* the child's start latency
 //! (measured with `iter_custom`), not the block.
 //!
-//! Run: `cargo bench --bench blocking_child`.
+//! Run: `cargo bench -p gosched-benches --bench blocking_child`.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]

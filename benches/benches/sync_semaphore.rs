@@ -3,7 +3,7 @@
 //! tokio::sync::Semaphore, both on the gosched runtime, plus tokio's on
 //! tokio's runtime as a reference point.
 //!
-//! Run: `cargo bench --bench sync_semaphore`.
+//! Run: `cargo bench -p gosched-benches --bench sync_semaphore`.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]

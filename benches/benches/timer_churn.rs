@@ -8,7 +8,7 @@
 //! a server wrapping every read in a timeout that almost never fires.
 //! The loop runs inside one task on a two-worker runtime.
 //!
-//! Run: `cargo bench --bench timer_churn` (on a quiet 2-core machine).
+//! Run: `cargo bench -p gosched-benches --bench timer_churn` (on a quiet 2-core machine).
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]

@@ -7,7 +7,7 @@
 //! into a 64-byte buffer and writing back what it read; `TCP_NODELAY` on
 //! both ends so Nagle does not batch the tiny messages.
 //!
-//! Run: `cargo bench --bench net_tcp_echo` (on a quiet 2-core machine).
+//! Run: `cargo bench -p gosched-benches --bench net_tcp_echo` (on a quiet 2-core machine).
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]

@@ -12,7 +12,7 @@
 //!
 //! gosched relies on sysmon handing a stuck P to another thread (after
 //! 10 ms) and on the coop budget in its channels; tokio has the budget but
-//! no hand-off. Run: `cargo bench --bench tick_lateness`.
+//! no hand-off. Run: `cargo bench -p gosched-benches --bench tick_lateness`.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]

@@ -5,7 +5,7 @@
 //! numbers compare with what tokio tracks; ping_pong uses
 //! `futures::channel::oneshot` so neither runtime gets its own channel.
 //!
-//! Run: `cargo bench --bench executor` (on a quiet 2-core machine).
+//! Run: `cargo bench -p gosched-benches --bench executor` (on a quiet 2-core machine).
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]

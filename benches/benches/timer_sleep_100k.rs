@@ -3,7 +3,7 @@
 //! in the same criterion group. The floor is 10 ms; the rest is spawning,
 //! setting 100,000 timers, firing them and running the woken tasks.
 //!
-//! Run: `cargo bench --bench timer_sleep_100k` (on a quiet 2-core machine).
+//! Run: `cargo bench -p gosched-benches --bench timer_sleep_100k` (on a quiet 2-core machine).
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]

@@ -11,7 +11,7 @@
 //! in a two-arm select, gosched's `select!` over rendezvous channels against
 //! `tokio::select!` over tokio mpsc(1).
 //!
-//! Run: `cargo bench --bench sync_chan` (quiet 2-core machine).
+//! Run: `cargo bench -p gosched-benches --bench sync_chan` (quiet 2-core machine).
 //! Go's numbers for orientation (same machine): 1M via 1024 slots, 1
 //! producer: 82 ms; 4 producers: 45 ms; 100k rendezvous: 17 ms.
 

@@ -7,7 +7,7 @@
 //! - criterion timing of spawning the million and waiting until every one
 //!   has been polled once and parked.
 //!
-//! Run: `cargo bench --bench idle_1m`.
+//! Run: `cargo bench -p gosched-benches --bench idle_1m`.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
