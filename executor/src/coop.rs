@@ -20,7 +20,7 @@
 //! # Invariants
 //!
 //! - The budget lives in a thread-local; it is *constrained* only while a
-//!   worker polls a task (set by [`with_budget`]). Everywhere else, on any
+//!   worker polls a task (set by `with_budget`). Everywhere else, on any
 //!   other executor, in `block_on`, or on a plain thread, the budget is
 //!   unconstrained and [`poll_proceed`] is always ready: the calls are no-ops.
 //! - Refunds never raise the budget above [`BUDGET`].

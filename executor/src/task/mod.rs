@@ -2,7 +2,7 @@
 //!
 //! # A task's pieces
 //!
-//! A task is one heap allocation (`raw.rs`): a 72-byte [`Header`] (Go's
+//! A task is one heap allocation (`raw.rs`): a 72-byte `Header` (Go's
 //! `g`: state word, id, spawn site, wait reason, join waker, registry links)
 //! followed by the future, whose slot later holds the output.
 //!
@@ -15,7 +15,7 @@
 //!   dropped when the runtime shuts down;
 //! - the [`JoinHandle`], until it is dropped;
 //! - each `Waker` clone;
-//! - each run-queue entry ([`Notified`]). Polling runs on the queue entry's
+//! - each run-queue entry (`Notified`). Polling runs on the queue entry's
 //!   reference: a worker pops a `Notified`, polls, and either gives the
 //!   reference back to a queue (woken during the poll) or drops it.
 //!
