@@ -2,7 +2,8 @@
 //!
 //! 1000 tickers wake every millisecond on 2 Ps; after 200 ms two tasks call
 //! `std::thread::sleep(200 ms)`, occupying both Ps' threads. sysmon sees
-//! each P stuck inside one poll for over 10 ms and hands it to a new
+//! each P stuck inside one poll with its thread asleep in the kernel (after
+//! 1 ms; a poll spinning on the CPU would take 10 ms) and hands it to a new
 //! thread, so the tickers keep ticking. The program prints the tickers'
 //! lateness percentiles and how many hand-offs happened.
 //!

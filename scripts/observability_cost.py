@@ -14,7 +14,7 @@ times, so that drift in a noisy machine hits both sides alike, and prints
 per workload, for each build, the median and the minimum over rounds of
 criterion's median, and the on/off ratios of both. On a shared VM a run
 can be twice as slow as the next; the minimum is the steadier figure.
-The issue's target: every ratio at most 1.03.
+The target: every ratio at most 1.03.
 
 With --callgrind it counts instructions instead (valgrind's callgrind,
 which does not move with machine noise): each workload runs on one P

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-/// How long the parent blocks its thread. The scenario uses
-/// 200 ms; 20 ms keeps the bench short and still dwarfs a stolen start.
+/// How long the parent blocks its thread: 20 ms keeps the bench short and
+/// still dwarfs a stolen start (tens of microseconds).
 const BLOCK: Duration = Duration::from_millis(20);
 
 fn gosched_child_latency(rt: &gosched::Runtime) -> Duration {

@@ -95,7 +95,7 @@ impl BlockingPool {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::loom::lock_std(&self.inner.state)
     }
 
     /// Queues `f` and returns its JoinHandle.

@@ -22,8 +22,9 @@
 #![warn(missing_debug_implementations)]
 
 mod blocking;
-mod context;
+mod clock;
 pub mod coop;
+mod current_task;
 pub mod driver;
 pub mod dump;
 pub mod leak;
@@ -31,8 +32,9 @@ mod loom;
 pub mod metrics;
 mod runtime;
 mod sched;
+mod schedtrace;
 mod spawn_trait;
-mod sysmon;
+mod sys;
 pub mod task;
 mod trace;
 mod yield_now;
@@ -43,7 +45,7 @@ pub use runtime::{
     Builder, DriverFactory, EnterGuard, Handle, Runtime, PROCS_ENV,
 };
 pub use sched::handoff::block_in_place;
-pub use sysmon::DEBUG_ENV;
+pub use schedtrace::DEBUG_ENV;
 pub use task::{JoinError, JoinHandle};
 pub use trace::TRACE_ENV;
 pub use yield_now::{yield_now, YieldNow};

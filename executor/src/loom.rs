@@ -36,3 +36,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
         m.lock().unwrap()
     }
 }
+
+/// Locks a std mutex (one that loom models never reach: the blocking
+/// pool's, sysmon's), ignoring poisoning for the same reason as [`lock`].
+pub(crate) fn lock_std<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -504,7 +504,7 @@ impl Handle {
     /// `GOSCHED_DEBUG=schedtrace=N` prints), with per-P and per-M lines
     /// when `detail` is set.
     pub fn schedtrace(&self, detail: bool) -> String {
-        crate::sysmon::schedtrace(&self.shared, std::time::Duration::ZERO, detail)
+        crate::schedtrace::schedtrace(&self.shared, std::time::Duration::ZERO, detail)
     }
 
     /// Scheduler counters.

@@ -94,7 +94,7 @@ impl MPark {
         *lock(&self.thread) = Some(thread::current());
         #[cfg(not(gosched_loom))]
         self.tid.store(
-            crate::sysmon::current_tid(),
+            crate::sys::current_tid(),
             std::sync::atomic::Ordering::Relaxed,
         );
     }

@@ -79,7 +79,7 @@ fn a_remote_spawn_after_the_m_went_idle_runs() {
 /// `findRunnable` (its thread was descheduled for 10 ms). That M must
 /// stop counting as a spinner: `wakep` skips waking anyone while
 /// `nmspinning > 0`, so a later remote spawn would be stranded with the P
-/// idle (the CI failure of 2026-11-25). Two Ms, one P: M1 holds it, M2
+/// idle. Two Ms, one P: M1 holds it, M2
 /// sleeps; this thread hands the P to M2, then spawns remotely.
 #[test]
 fn a_spinning_m_that_loses_its_p_does_not_strand_a_remote_spawn() {

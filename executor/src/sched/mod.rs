@@ -25,6 +25,7 @@ pub(crate) mod idle;
 pub(crate) mod inject;
 pub(crate) mod processor;
 pub(crate) mod runq;
+pub(crate) mod sysmon;
 pub(crate) mod worker;
 
 #[cfg(all(test, gosched_loom))]
@@ -146,7 +147,7 @@ pub(crate) struct Shared {
     /// The event trace, when `GOSCHED_TRACE` names a file.
     pub(crate) trace: Option<crate::trace::TraceSink>,
     /// The monitor thread, when one runs.
-    sysmon: Mutex<Option<(Arc<crate::sysmon::SysmonStop>, std::thread::JoinHandle<()>)>>,
+    sysmon: Mutex<Option<(Arc<sysmon::SysmonStop>, std::thread::JoinHandle<()>)>>,
 }
 
 impl Shared {
@@ -164,7 +165,7 @@ impl Shared {
                 return Err(e);
             }
         }
-        match crate::sysmon::start(&shared, crate::sysmon::DebugSettings::from_env()) {
+        match sysmon::start(&shared, crate::schedtrace::DebugSettings::from_env()) {
             Ok(monitor) => *lock(&shared.sysmon) = monitor,
             Err(e) => {
                 shared.shutdown(None);

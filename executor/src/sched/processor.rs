@@ -58,7 +58,7 @@ pub(crate) fn bump(c: &AtomicU64, n: u64) {
 
 /// [`bump`] for a counter that only `metrics()` reads. Compiled out under
 /// `--cfg gosched_observe_off`, the build the observability-cost bench
-/// compares against (`scripts/observability_cost.sh`). The scheduler's
+/// compares against (`scripts/observability_cost.py`). The scheduler's
 /// own counters (`schedtick`, `polls`, which sysmon reads) always count.
 #[inline(always)]
 pub(crate) fn stat(c: &AtomicU64, n: u64) {

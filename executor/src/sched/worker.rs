@@ -377,8 +377,8 @@ impl Worker {
     /// for work. A spinning M must stop spinning as it does: submitters
     /// skip `wakep` while anyone spins, so a spinner without a P would
     /// keep `nmspinning` above zero and strand every later remote push
-    /// (the CI failure that found this: a P idle, `spinningthreads=1`, a
-    /// task in the global queue, nobody awake). Having stopped, it
+    /// (schedtrace would show a P idle, `spinningthreads=1`, a task in the
+    /// global queue, and nobody awake). Having stopped, it
     /// re-checks the queues as step 5 of the protocol in `idle.rs` says,
     /// and wakes someone for what it finds.
     fn lose_p(&mut self, shared: &Shared) {

@@ -138,7 +138,7 @@ impl Notified {
             }
         }
         let outcome = {
-            let _enter = crate::context::enter_task(hdr);
+            let _enter = crate::current_task::enter_task(hdr);
             // SAFETY: we hold RUNNING; the future is present.
             crate::coop::with_budget(|| unsafe { (hdr.vtable.poll)(ptr) })
         };
@@ -434,7 +434,7 @@ impl Header {
             && since != 0)
             .then(|| {
                 std::time::Duration::from_millis(
-                    crate::sysmon::coarse_ms().saturating_sub(since) as u64
+                    crate::clock::coarse_ms().saturating_sub(since) as u64
                 )
             });
         TaskInfo {

@@ -132,7 +132,7 @@ impl fmt::Display for WaitReason {
 /// ```
 #[inline]
 pub fn set_wait_reason(reason: WaitReason) {
-    crate::context::set_wait_reason(reason.as_u8());
+    crate::current_task::set_wait_reason(reason.as_u8());
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Go keeps each P's timers in a 4-ary min-heap ordered by deadline; a
 //! timer knows its index in the heap so it can be deleted in O(log n).
 //! This file has a minimal heap of that shape (a slab of timers plus the
-//! heap of slab indices) and an ignored test that runs the two
+//! heap of slab indices) and an ignored test that runs two timer
 //! workloads on it and on [`Wheel`]:
 //!
 //! - *churn*: 1,000,000 timeouts 30-60 s out, each set and cancelled,
@@ -13,8 +13,8 @@
 //!
 //! Run it with
 //! `cargo test --release -p gosched-netpoll --lib heap_comparison -- --ignored --nocapture`.
-//! Each figure is the best of 15 runs in thread CPU time. On the shared
-//! 2-core development machine (two other builds running) two runs gave:
+//! Each figure is the best of 15 runs in thread CPU time; two runs on a
+//! busy 2-core machine gave:
 //!
 //! | workload | wheel | heap |
 //! |---|---|---|

@@ -1,9 +1,10 @@
-//! Thread-local scheduler context: which worker (M) this thread is, and which
-//! task it is polling right now.
+//! The current task: which task this thread is polling right now (a
+//! thread-local header pointer, Go's `getg()` for our purposes).
 //!
-//! Set by the worker loop around each poll; read by `spawn`, wakers
-//! (to find the local P for `runnext`), `set_wait_reason` and `block_on`'s
-//! nested-runtime check. Everything here is only touched by its own thread.
+//! Set by `Notified::run` around each poll (`enter_task`); read by
+//! `set_wait_reason`, so a leaf future that returns `Pending` can record
+//! why its task waits. (Which worker this thread is lives elsewhere:
+//! `CURRENT_M` in `sched/worker.rs`.) Only its own thread touches it.
 
 use std::cell::Cell;
 use std::ptr;
@@ -40,7 +41,7 @@ pub(crate) fn set_wait_reason(reason: u8) {
             );
             // The park time, on sysmon's coarse clock: one more store.
             hdr.wait_since
-                .store(crate::sysmon::coarse_ms(), Ordering::Relaxed);
+                .store(crate::clock::coarse_ms(), Ordering::Relaxed);
         }
     });
 }

@@ -1,0 +1,245 @@
+//! sysmon: the runtime's monitor thread (Go's `sysmon`).
+//!
+//! One thread per runtime, sleeping 20 µs at first and doubling up to
+//! 10 ms while it finds nothing to do (Go's schedule). Each round it:
+//!
+//! 1. **Retakes** a P whose M has been inside one task poll for more than
+//!    10 ms (Go's `forcePreemptNS`), or for more than 1 ms with its thread
+//!    asleep in the kernel (a blocking syscall: Go hands those off at
+//!    once; `sys/` says whether a thread is asleep), while other tasks
+//!    wait (on that P or in the global queue), and hands it to another M
+//!    (`handoff.rs`). A poll is "one" when the P's poll counter has not
+//!    moved; an M that is merely busy polls many short tasks and is left
+//!    alone. While any P runs, sysmon sleeps at most 1 ms.
+//! 2. **Polls the netpoller** without blocking when no M is parked in it
+//!    and sysmon has not polled it for 10 ms, so timers and sockets are
+//!    served even while every M is stuck.
+//! 3. **Wakes an M** when tasks are queued and every P is idle.
+//! 4. Advances the coarse clock (`clock.rs`) and, with
+//!    `GOSCHED_DEBUG=schedtrace=N`, prints Go's SCHED line
+//!    (`schedtrace.rs`).
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use super::Shared;
+use crate::schedtrace::{schedtrace, DebugSettings};
+
+/// Stops the monitor thread.
+pub(crate) struct SysmonStop {
+    stopped: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl SysmonStop {
+    pub(crate) fn stop(&self) {
+        *crate::loom::lock_std(&self.stopped) = true;
+        self.cv.notify_all();
+    }
+}
+
+/// Starts the monitor thread.
+pub(crate) fn start(
+    shared: &Arc<Shared>,
+    settings: DebugSettings,
+) -> std::io::Result<Option<(Arc<SysmonStop>, std::thread::JoinHandle<()>)>> {
+    let stop = Arc::new(SysmonStop {
+        stopped: Mutex::new(false),
+        cv: Condvar::new(),
+    });
+    let weak = Arc::downgrade(shared);
+    let s = stop.clone();
+    let h = std::thread::Builder::new()
+        .name("gosched-sysmon".into())
+        .spawn(move || run(weak, s, settings))?;
+    Ok(Some((stop, h)))
+}
+
+/// How long one poll may run before its P is handed to another M.
+pub(crate) const RETAKE_AFTER: Duration = Duration::from_millis(10);
+/// How long one poll may sit in the kernel (its thread asleep: a blocking
+/// syscall, `thread::sleep`) before its P is handed off. Go hands a P off
+/// after one sysmon tick in a syscall; it knows from `entersyscall`. We ask
+/// the kernel for the thread's state instead (Linux), and only for a poll
+/// that has already run this long, so healthy runtimes never pay for it.
+pub(crate) const RETAKE_ASLEEP_AFTER: Duration = Duration::from_millis(1);
+/// Longest sysmon sleep while some P is running (Go sleeps up to 10 ms,
+/// but our blocked-thread detection needs a finer look while busy).
+const BUSY_MAX_DELAY: Duration = Duration::from_millis(1);
+/// First sleep after sysmon acted (Go's `usleep(20)`).
+const MIN_DELAY: Duration = Duration::from_micros(20);
+/// Longest sleep while every P is idle (Go's 10 ms cap).
+const MAX_DELAY: Duration = Duration::from_millis(10);
+/// Rounds in a row with nothing done before the sleep starts doubling
+/// (Go: `idle > 50`): a burst of work gets 1 ms of 20 µs looks first.
+const IDLE_ROUNDS_BEFORE_BACKOFF: u32 = 50;
+/// How often sysmon polls the netpoller itself when nobody is parked in it.
+const NETPOLL_EVERY: Duration = Duration::from_millis(10);
+
+/// What sysmon last saw of a P.
+#[derive(Clone, Copy)]
+struct PSeen {
+    polls: u64,
+    since: Instant,
+}
+
+/// sysmon's own state between rounds.
+struct Monitor {
+    settings: DebugSettings,
+    start: Instant,
+    /// The schedtrace period and the next time a line is due.
+    period: Duration,
+    next_trace: Instant,
+    /// The current sleep, and rounds in a row that did nothing.
+    delay: Duration,
+    idle_rounds: u32,
+    last_netpoll: Instant,
+    /// Per P: the poll count last seen and since when it has not moved.
+    seen: Vec<PSeen>,
+}
+
+fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
+    let start = Instant::now();
+    crate::clock::tick(start);
+    let period = Duration::from_millis(settings.schedtrace_ms.max(1));
+    let mut mon = Monitor {
+        settings,
+        start,
+        period,
+        next_trace: start + period,
+        delay: MIN_DELAY,
+        idle_rounds: 0,
+        last_netpoll: start,
+        seen: Vec::new(),
+    };
+    loop {
+        if stop.sleep(mon.delay) {
+            return;
+        }
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        mon.round(&shared);
+    }
+}
+
+impl SysmonStop {
+    /// Sleeps for `delay` or until stopped; true when stopped.
+    fn sleep(&self, delay: Duration) -> bool {
+        let g = crate::loom::lock_std(&self.stopped);
+        if *g {
+            return true;
+        }
+        let (g, _) = self
+            .cv
+            .wait_timeout(g, delay)
+            .unwrap_or_else(|e| e.into_inner());
+        *g
+    }
+}
+
+impl Monitor {
+    /// One round: steps 1-4 of the module docs, then the next sleep.
+    fn round(&mut self, shared: &Arc<Shared>) {
+        let now = Instant::now();
+        crate::clock::tick(now);
+        let mut acted = self.retake(shared, now);
+        // 2. Netpoll, when nobody is parked in it.
+        if now.duration_since(self.last_netpoll) >= NETPOLL_EVERY {
+            self.last_netpoll = now;
+            if !shared.idle.driver_busy.load(Relaxed) && shared.poll_driver_nonblocking() {
+                acted = true;
+            }
+        }
+        // 3. Work queued while every P sleeps.
+        if shared.idle.npidle.load(Relaxed) == shared.procs.len() && shared.has_any_work() {
+            shared.wakep();
+            acted = true;
+        }
+        // 4. Trace.
+        if self.settings.schedtrace_ms > 0 && now >= self.next_trace {
+            self.next_trace += self.period;
+            eprint!(
+                "{}",
+                schedtrace(shared, self.start.elapsed(), self.settings.scheddetail)
+            );
+        }
+        self.back_off(shared, acted);
+    }
+
+    /// Step 1: hands off every P stuck in one poll while work waits for it.
+    /// True when a P was handed off.
+    fn retake(&mut self, shared: &Arc<Shared>, now: Instant) -> bool {
+        let mut acted = false;
+        if self.seen.len() != shared.procs.len() {
+            self.seen = shared
+                .procs
+                .iter()
+                .map(|p| PSeen {
+                    polls: p.metrics.polls.load(Relaxed),
+                    since: now,
+                })
+                .collect();
+        }
+        for (i, p) in shared.procs.iter().enumerate() {
+            let seen = &mut self.seen[i];
+            let polls = p.metrics.polls.load(Relaxed);
+            if polls != seen.polls || !p.running.load(Relaxed) {
+                *seen = PSeen { polls, since: now };
+                continue;
+            }
+            let stuck_for = now.duration_since(seen.since);
+            if stuck_for < RETAKE_ASLEEP_AFTER {
+                continue;
+            }
+            // Work waits for this P: queued tasks, or timers and sockets
+            // that nobody is polling (no M parked in the driver).
+            let waiting = !p.runq().is_empty()
+                || !shared.inject.is_empty()
+                || (!shared.idle.driver_busy.load(Relaxed)
+                    && shared.driver.as_ref().is_some_and(|d| d.has_waiters()));
+            if !waiting {
+                continue;
+            }
+            let holder = shared
+                .all_ms()
+                .into_iter()
+                .find(|m| m.cur_p.load(Relaxed) == i);
+            let Some(m) = holder else { continue };
+            if stuck_for < RETAKE_AFTER && !crate::sys::thread_asleep(m.tid.load(Relaxed)) {
+                continue;
+            }
+            if shared.handoff(i, &m) {
+                acted = true;
+            }
+            seen.since = now;
+        }
+        acted
+    }
+
+    /// Go's back-off: 20 µs while acting, doubling after
+    /// `IDLE_ROUNDS_BEFORE_BACKOFF` idle rounds up to 10 ms; at most 1 ms
+    /// while any P runs; never past the next schedtrace line.
+    fn back_off(&mut self, shared: &Shared, acted: bool) {
+        if acted {
+            self.idle_rounds = 0;
+            self.delay = MIN_DELAY;
+        } else {
+            self.idle_rounds += 1;
+            if self.idle_rounds > IDLE_ROUNDS_BEFORE_BACKOFF {
+                self.delay = (self.delay * 2).min(MAX_DELAY);
+            }
+        }
+        if shared.idle.npidle.load(Relaxed) < shared.procs.len() {
+            self.delay = self.delay.min(BUSY_MAX_DELAY);
+        }
+        if self.settings.schedtrace_ms > 0 {
+            self.delay = self.delay.min(
+                self.next_trace
+                    .saturating_duration_since(Instant::now())
+                    .max(MIN_DELAY),
+            );
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The thread contract of `sys/mod.rs` on Linux, answered from `/proc`.
+
+/// The calling thread's kernel thread id, or 0.
+#[cfg_attr(gosched_loom, allow(dead_code))]
+pub(crate) fn current_tid() -> u32 {
+    // /proc/thread-self links to "<pid>/task/<tid>".
+    std::fs::read_link("/proc/thread-self")
+        .ok()
+        .and_then(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Whether kernel thread `tid` of this process is asleep in the kernel
+/// (state S or D in /proc), i.e. blocked in a syscall rather than running
+/// user code. False when unknown.
+#[cfg_attr(gosched_loom, allow(dead_code))]
+pub(crate) fn thread_asleep(tid: u32) -> bool {
+    if tid == 0 {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else {
+        return false;
+    };
+    // The state follows the parenthesised command name, which may itself
+    // contain spaces or parentheses: look after the last ')'.
+    stat.rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next())
+        .is_some_and(|st| st == "S" || st == "D")
+}
+
+#[cfg(all(test, not(gosched_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_sleeping_thread_reads_as_asleep_and_a_spinning_one_does_not() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let sleeper = std::thread::spawn(move || {
+            tx.send(current_tid()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        let (tx2, rx2) = std::sync::mpsc::channel();
+        let spinner = std::thread::spawn(move || {
+            tx2.send(current_tid()).unwrap();
+            while !s.load(Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        let (a, b) = (rx.recv().unwrap(), rx2.recv().unwrap());
+        assert!(a != 0 && b != 0);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(thread_asleep(a), "sleeping thread not seen asleep");
+        // A spinning thread is runnable (R) even when descheduled.
+        assert!(!thread_asleep(b), "spinning thread seen asleep");
+        stop.store(true, Relaxed);
+        sleeper.join().unwrap();
+        spinner.join().unwrap();
+        assert!(!thread_asleep(0));
+    }
+}

@@ -1,0 +1,25 @@
+//! What the scheduler asks the operating system about its own threads,
+//! behind one small contract per platform (as mio's `sys/` does).
+//!
+//! # The contract
+//!
+//! - `current_tid()`: the calling thread's kernel thread id, or 0 when the
+//!   platform cannot say. Called once per M, when it starts.
+//! - `thread_asleep(tid)`: whether that thread of this process is asleep in
+//!   the kernel right now (blocked in a syscall or a sleep), as opposed to
+//!   running or runnable user code. False for tid 0 and whenever unknown:
+//!   a false "asleep" would hand off a P from a healthy M, while a false
+//!   "awake" only delays a hand-off to sysmon's slower rule.
+//!
+//! Linux answers from `/proc`; other platforms answer "unknown", and sysmon
+//! falls back to its time-only rule.
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+pub(crate) use linux::{current_tid, thread_asleep};
+
+#[cfg(not(target_os = "linux"))]
+mod other;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use other::{current_tid, thread_asleep};
