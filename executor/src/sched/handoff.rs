@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use super::idle::{Idle, MPark, Wakeup};
 use super::processor::{stat, PToken};
-use super::runq::RunQueue;
+use super::runq::Local;
 use super::worker::CURRENT_M;
 use super::Shared;
 use crate::loom::{fence, lock};
@@ -69,9 +69,11 @@ impl Shared {
         // SAFETY: arena rings live as long as `self`.
         let old = unsafe { &*proc.ring_ptr() };
         let new_ptr = self.alloc_ring();
-        // SAFETY: as above; nobody else knows this ring yet, so we may
-        // push to it as its owner until it is published below.
+        // SAFETY: as above.
         let new = unsafe { &*new_ptr };
+        // SAFETY: nobody else knows this ring yet, so we may push to it as
+        // its owner until it is published below (and drop the handle then).
+        let new = unsafe { Local::new(new) };
         for t in old.steal_all() {
             new.put(t, false, &self.inject);
         }
@@ -107,22 +109,6 @@ impl Shared {
         }
         self.wakep();
         true
-    }
-}
-
-impl RunQueue {
-    /// Takes every task out of this ring and its runnext, as a thief (safe
-    /// while the owner keeps pushing).
-    pub(crate) fn steal_all(&self) -> Vec<crate::task::Notified> {
-        let scratch = RunQueue::new();
-        let mut out = Vec::new();
-        while let Some(t) = scratch.steal_from(self, true, false) {
-            out.push(t);
-            while let Some((t, _)) = scratch.pop() {
-                out.push(t);
-            }
-        }
-        out
     }
 }
 

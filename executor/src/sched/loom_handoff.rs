@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::idle::MPark;
-use super::runq::RunQueue;
+use super::runq::{Local, RunQueue};
 use super::worker::MContext;
 use super::Shared;
 use crate::loom::lock;
@@ -27,7 +27,7 @@ fn a_push_racing_the_handoff_is_never_stranded_in_the_old_ring() {
             loom::thread::spawn(move || {
                 let ctx = MContext::new(shared.clone(), park);
                 ctx.acquire(token);
-                let ring = ctx.ring().unwrap() as *const RunQueue as usize;
+                let ring = ctx.ring().unwrap().queue() as *const RunQueue as usize;
                 // A wake from inside the long poll: the local fast path of
                 // `Shared::schedule` (push, wakep's fence, the check).
                 let (task, join) = new_blocking_task(async {});
@@ -49,14 +49,16 @@ fn a_push_racing_the_handoff_is_never_stranded_in_the_old_ring() {
             assert_eq!(old_ring.len() + shared.inject.len(), 1);
         }
         // Release the queue references before the model ends.
-        while let Some((t, _)) = old_ring.pop() {
+        // SAFETY: both Ms are gone; this thread is the only one left.
+        let (old_owner, new_owner) = unsafe { (Local::new(old_ring), Local::new(new_ring)) };
+        while let Some((t, _)) = old_owner.pop() {
             drop(t);
         }
         while let Some(t) = shared.inject.pop() {
             drop(t);
         }
         if !std::ptr::eq(old_ring, new_ring) {
-            while let Some((t, _)) = new_ring.pop() {
+            while let Some((t, _)) = new_owner.pop() {
                 drop(t);
             }
         }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::inject::Injector;
-use super::runq::RunQueue;
+use super::runq::{Local, RunQueue};
 use crate::task::{new_blocking_task, Notified};
 
 fn task() -> (Notified, u64) {
@@ -16,7 +16,16 @@ fn task() -> (Notified, u64) {
     (t, id)
 }
 
-fn drain(q: &RunQueue, inject: &Injector, seen: &mut Vec<u64>) {
+/// The owner's handle on `q`.
+///
+/// # Safety
+/// As [`Local::new`]: only the calling loom thread owns `q` meanwhile.
+unsafe fn owner(q: &RunQueue) -> Local<'_> {
+    // SAFETY: guaranteed by the caller.
+    unsafe { Local::new(q) }
+}
+
+fn drain(q: &Local<'_>, inject: &Injector, seen: &mut Vec<u64>) {
     while let Some((t, _)) = q.pop() {
         seen.push(t.header().id());
     }
@@ -28,7 +37,9 @@ fn drain(q: &RunQueue, inject: &Injector, seen: &mut Vec<u64>) {
 #[test]
 fn steal_racing_pop_and_overflow_loses_and_duplicates_nothing() {
     loom::model(|| {
-        let victim = Arc::new(RunQueue::new());
+        let victim_q = Arc::new(RunQueue::new());
+        // SAFETY: this thread is the victim's owner; the thief only steals.
+        let victim = unsafe { owner(&victim_q) };
         let inject = Arc::new(Injector::new());
         let mut ids = HashSet::new();
         // Three tasks in the ring (capacity 4 under loom), none in runnext.
@@ -38,9 +49,11 @@ fn steal_racing_pop_and_overflow_loses_and_duplicates_nothing() {
             victim.put(t, false, &inject);
         }
         let thief = {
-            let victim = victim.clone();
+            let victim = victim_q.clone();
             loom::thread::spawn(move || {
-                let mine = RunQueue::new();
+                let mine_q = RunQueue::new();
+                // SAFETY: a local of the thief's thread.
+                let mine = unsafe { owner(&mine_q) };
                 let scratch = Injector::new();
                 let mut got = Vec::new();
                 if let Some(t) = mine.steal_from(&victim, false, false) {
@@ -74,14 +87,18 @@ fn steal_racing_pop_and_overflow_loses_and_duplicates_nothing() {
 #[test]
 fn runnext_taken_by_either_owner_or_thief_never_both() {
     loom::model(|| {
-        let victim = Arc::new(RunQueue::new());
+        let victim_q = Arc::new(RunQueue::new());
+        // SAFETY: this thread is the victim's owner; the thief only steals.
+        let victim = unsafe { owner(&victim_q) };
         let inject = Injector::new();
         let (t, id) = task();
         victim.put(t, true, &inject);
         let thief = {
-            let victim = victim.clone();
+            let victim = victim_q.clone();
             loom::thread::spawn(move || {
-                let mine = RunQueue::new();
+                let mine_q = RunQueue::new();
+                // SAFETY: a local of the thief's thread.
+                let mine = unsafe { owner(&mine_q) };
                 mine.steal_from(&victim, true, true)
                     .map(|t| t.header().id())
             })

@@ -42,7 +42,6 @@ impl Future for Counted {
 #[test]
 fn loom_a_remote_spawn_racing_shutdown_is_dropped_and_freed() {
     loom::model(|| {
-        crate::task::reset_ids_for_loom();
         let shared = Shared::new_for_loom(1);
         let drops = Arc::new(AtomicUsize::new(0));
         let spawner = {

@@ -45,7 +45,7 @@ use std::sync::Arc;
 use idle::{Idle, MPark, Wakeup};
 use inject::Injector;
 use processor::{PToken, Processor};
-use runq::RunQueue;
+use runq::{Local, RunQueue};
 use worker::{Worker, CURRENT_M};
 
 use crate::loom::{fence, lock, AtomicBool, AtomicUsize, Mutex};
@@ -334,6 +334,26 @@ impl Shared {
         m.after_local_push();
     }
 
+    /// The owner's handle on the ring `m` owns, if any, borrowed for as
+    /// long as `self`, whose arena holds every ring until it drops.
+    pub(crate) fn owned_ring<'a>(&'a self, m: &worker::MContext) -> Option<Local<'a>> {
+        debug_assert!(
+            std::ptr::eq(Arc::as_ptr(&m.shared), self),
+            "an M of another scheduler"
+        );
+        let r = m.ring_ptr();
+        if r.is_null() {
+            return None;
+        }
+        // SAFETY: arena rings live as long as `self`.
+        let q = unsafe { &*r };
+        // SAFETY: an `MContext` is only ever used by its own M's thread
+        // (it is not `Sync`), and the ring it records is the one that M
+        // owns: its P's, or the old ring of a P handed off mid-poll, which
+        // nobody else pushes to or pops from as an owner.
+        Some(unsafe { Local::new(q) })
+    }
+
     /// A fresh ring from the arena.
     pub(crate) fn alloc_ring(&self) -> *const RunQueue {
         lock(&self.rings).alloc()
@@ -514,6 +534,8 @@ impl Shared {
             for r in rings {
                 // SAFETY: arena rings live as long as `self`.
                 let r = unsafe { &*r };
+                // SAFETY: no M runs any more, so nobody else owns a ring.
+                let r = unsafe { Local::new(r) };
                 while let Some((t, _)) = r.pop() {
                     dropped.push(t);
                     any = true;

@@ -31,9 +31,21 @@
 //! - `runnext` swaps and CASes are AcqRel: the task pointer is handed from
 //!   one thread to another through it.
 //!
+//! # Roles
+//!
+//! The role is in the type. [`RunQueue`] is the shared view any thread may
+//! hold: a thief steals *from* it, schedtrace and sysmon read its length.
+//! [`Local`] is the owner's handle: it pushes, pops, and steals *into* its
+//! ring. It is neither `Clone`, `Send` nor `Sync`, and only `unsafe`
+//! [`Local::new`] makes one, whose caller promises to be the only owner:
+//! the M holding the P (`Shared::owned_ring`), the hand-off filling a ring
+//! nobody else knows yet, a thread's private scratch ring, or shutdown once
+//! no M runs.
+//!
 //! Under loom the ring shrinks to 4 slots to reach the overflow and
 //! wrap-around cases in few steps.
 
+use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 #[cfg(not(gosched_loom))]
@@ -59,7 +71,9 @@ pub(crate) const RUNNEXT_STREAK_MAX: u32 = 16;
 #[cfg(not(gosched_loom))]
 const RUNNEXT_STEAL_PAUSE: Duration = Duration::from_micros(3);
 
-/// One P's run queue. Methods say whether they are owner-only.
+/// One P's run queue, as any thread sees it: thieves steal from it
+/// (through their own [`Local`]), others read its length. The owner's
+/// operations are on [`Local`].
 pub(crate) struct RunQueue {
     /// Next slot to consume. Owner and thieves CAS it.
     head: AtomicU32,
@@ -82,14 +96,80 @@ impl RunQueue {
         }
     }
 
-    /// Go's `runqput`. Owner only. With `next`, `task` goes to `runnext`
+    /// Tasks in the ring plus runnext (a racy hint for other threads).
+    pub(crate) fn len(&self) -> usize {
+        let t = self.tail.load(Acquire);
+        let h = self.head.load(Acquire);
+        t.wrapping_sub(h).min(RUNQ_SIZE as u32) as usize
+            + (!self.runnext.load(Relaxed).is_null()) as usize
+    }
+
+    /// Tasks in the ring alone, without runnext (a racy hint).
+    pub(crate) fn ring_len(&self) -> usize {
+        let t = self.tail.load(Acquire);
+        let h = self.head.load(Acquire);
+        t.wrapping_sub(h).min(RUNQ_SIZE as u32) as usize
+    }
+
+    /// Whether ring and runnext are empty (a racy hint for other threads).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes every task out of this ring and its runnext, as a thief (safe
+    /// while the owner keeps pushing): the hand-off empties a P's ring this
+    /// way.
+    pub(crate) fn steal_all(&self) -> Vec<Notified> {
+        let scratch = RunQueue::new();
+        // SAFETY: `scratch` is a local nobody else can reach.
+        let mine = unsafe { Local::new(&scratch) };
+        let mut out = Vec::new();
+        while let Some(t) = mine.steal_from(self, true, false) {
+            out.push(t);
+            while let Some((t, _)) = mine.pop() {
+                out.push(t);
+            }
+        }
+        out
+    }
+}
+
+/// The owner's end of a run queue (Go: "executed only by the owner P").
+/// See the module docs for who may make one.
+pub(crate) struct Local<'a> {
+    q: &'a RunQueue,
+    /// Neither `Send` nor `Sync`: the owner is one thread.
+    _one_thread: PhantomData<*const ()>,
+}
+
+impl<'a> Local<'a> {
+    /// The owner's handle on `q`.
+    ///
+    /// # Safety
+    /// For as long as the handle (or any other made for `q`) lives, only
+    /// this thread pushes to or pops from `q` as its owner: the caller is
+    /// the M holding `q`'s P, or `q` is reachable by nobody else, or no M
+    /// runs any more.
+    pub(crate) unsafe fn new(q: &'a RunQueue) -> Local<'a> {
+        Local {
+            q,
+            _one_thread: PhantomData,
+        }
+    }
+
+    /// The shared view of the same queue.
+    pub(crate) fn queue(&self) -> &'a RunQueue {
+        self.q
+    }
+
+    /// Go's `runqput`. With `next`, `task` goes to `runnext`
     /// and the previous occupant is kicked to the ring's tail. When the
     /// ring is full, half of it and the task go to `inject` (`runqputslow`).
     pub(crate) fn put(&self, task: Notified, next: bool, inject: &Injector) {
         let mut task = task;
         if next {
             let new = task.into_raw().as_ptr();
-            let old = self.runnext.swap(new, AcqRel);
+            let old = self.q.runnext.swap(new, AcqRel);
             match NonNull::new(old) {
                 None => return,
                 // SAFETY: runnext held this queue entry's reference; the
@@ -98,11 +178,11 @@ impl RunQueue {
             }
         }
         loop {
-            let h = self.head.load(Acquire);
-            let t = self.tail.load(Relaxed);
+            let h = self.q.head.load(Acquire);
+            let t = self.q.tail.load(Relaxed);
             if t.wrapping_sub(h) < RUNQ_SIZE as u32 {
-                self.buf[(t & MASK) as usize].store(task.into_raw().as_ptr(), Relaxed);
-                self.tail.store(t.wrapping_add(1), Release);
+                self.q.buf[(t & MASK) as usize].store(task.into_raw().as_ptr(), Relaxed);
+                self.q.tail.store(t.wrapping_add(1), Release);
                 return;
             }
             match self.put_slow(task, h, t, inject) {
@@ -114,7 +194,7 @@ impl RunQueue {
     }
 
     /// Go's `runqputslow`: moves half the ring plus `task` to the global
-    /// queue. Owner only. Fails (handing `task` back) when a thief moved
+    /// queue. Fails (handing `task` back) when a thief moved
     /// `head` meanwhile.
     fn put_slow(&self, task: Notified, h: u32, t: u32, inject: &Injector) -> Result<(), Notified> {
         let n = t.wrapping_sub(h) / 2;
@@ -125,10 +205,11 @@ impl RunQueue {
         );
         let mut batch: Vec<*mut Header> = Vec::with_capacity(n as usize + 1);
         for i in 0..n {
-            batch.push(self.buf[(h.wrapping_add(i) & MASK) as usize].load(Relaxed));
+            batch.push(self.q.buf[(h.wrapping_add(i) & MASK) as usize].load(Relaxed));
         }
         // Release: pairs with thieves' Acquire load of head (as in pop).
         if self
+            .q
             .head
             .compare_exchange(h, h.wrapping_add(n), Release, Relaxed)
             .is_err()
@@ -145,13 +226,14 @@ impl RunQueue {
         Ok(())
     }
 
-    /// Go's `runqget`: `runnext` first, then the ring's head. Owner only.
+    /// Go's `runqget`: `runnext` first, then the ring's head.
     /// The flag says whether the task came from `runnext` (it inherits the
     /// time slice).
     pub(crate) fn pop(&self) -> Option<(Notified, bool)> {
-        let next = self.runnext.load(Relaxed);
+        let next = self.q.runnext.load(Relaxed);
         if !next.is_null()
             && self
+                .q
                 .runnext
                 .compare_exchange(next, ptr::null_mut(), AcqRel, Relaxed)
                 .is_ok()
@@ -165,18 +247,19 @@ impl RunQueue {
         self.pop_ring().map(|t| (t, false))
     }
 
-    /// Pops the ring's head, skipping `runnext`. Owner only.
+    /// Pops the ring's head, skipping `runnext`.
     pub(crate) fn pop_ring(&self) -> Option<Notified> {
         loop {
-            let h = self.head.load(Acquire);
-            let t = self.tail.load(Relaxed);
+            let h = self.q.head.load(Acquire);
+            let t = self.q.tail.load(Relaxed);
             if t == h {
                 return None;
             }
-            let p = self.buf[(h & MASK) as usize].load(Relaxed);
+            let p = self.q.buf[(h & MASK) as usize].load(Relaxed);
             // Release: pairs with the owner's own later Acquire loads and
             // with thieves, as in put_slow.
             if self
+                .q
                 .head
                 .compare_exchange(h, h.wrapping_add(1), Release, Relaxed)
                 .is_ok()
@@ -189,8 +272,8 @@ impl RunQueue {
     }
 
     /// Go's `runqsteal`: takes half of `victim`'s ring (rounded up) into
-    /// this queue and returns one task to run. Only this queue's owner may
-    /// call it, and only while this ring is empty. With `steal_runnext`,
+    /// this queue and returns one task to run. Only while this ring is
+    /// empty. With `steal_runnext`,
     /// takes `victim`'s runnext when its ring is empty; `victim_running`
     /// says the victim P is held by a running M (then pause first).
     pub(crate) fn steal_from(
@@ -199,17 +282,17 @@ impl RunQueue {
         steal_runnext: bool,
         victim_running: bool,
     ) -> Option<Notified> {
-        let t = self.tail.load(Relaxed);
-        debug_assert_eq!(t, self.head.load(Relaxed), "steal into a non-empty ring");
+        let t = self.q.tail.load(Relaxed);
+        debug_assert_eq!(t, self.q.head.load(Relaxed), "steal into a non-empty ring");
         let n = self.grab(victim, t, steal_runnext, victim_running);
         if n == 0 {
             return None;
         }
         let n = n - 1;
-        let last = self.buf[(t.wrapping_add(n) & MASK) as usize].load(Relaxed);
+        let last = self.q.buf[(t.wrapping_add(n) & MASK) as usize].load(Relaxed);
         if n > 0 {
             // Release: publishes the copied slots to thieves of our ring.
-            self.tail.store(t.wrapping_add(n), Release);
+            self.q.tail.store(t.wrapping_add(n), Release);
         }
         // SAFETY: grab moved the victim's references into our slots; the
         // last one is handed to the caller and not published in the ring.
@@ -250,7 +333,7 @@ impl RunQueue {
                         {
                             continue;
                         }
-                        self.buf[(dst_tail & MASK) as usize].store(next, Relaxed);
+                        self.q.buf[(dst_tail & MASK) as usize].store(next, Relaxed);
                         return 1;
                     }
                 }
@@ -262,7 +345,7 @@ impl RunQueue {
             }
             for i in 0..n {
                 let p = victim.buf[(h.wrapping_add(i) & MASK) as usize].load(Relaxed);
-                self.buf[(dst_tail.wrapping_add(i) & MASK) as usize].store(p, Relaxed);
+                self.q.buf[(dst_tail.wrapping_add(i) & MASK) as usize].store(p, Relaxed);
             }
             if victim
                 .head
@@ -274,24 +357,9 @@ impl RunQueue {
         }
     }
 
-    /// Tasks in the ring plus runnext (a racy hint for other threads).
+    /// Tasks in the ring plus runnext.
     pub(crate) fn len(&self) -> usize {
-        let t = self.tail.load(Acquire);
-        let h = self.head.load(Acquire);
-        t.wrapping_sub(h).min(RUNQ_SIZE as u32) as usize
-            + (!self.runnext.load(Relaxed).is_null()) as usize
-    }
-
-    /// Tasks in the ring alone, without runnext (a racy hint).
-    pub(crate) fn ring_len(&self) -> usize {
-        let t = self.tail.load(Acquire);
-        let h = self.head.load(Acquire);
-        t.wrapping_sub(h).min(RUNQ_SIZE as u32) as usize
-    }
-
-    /// Whether ring and runnext are empty (a racy hint for other threads).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.q.len()
     }
 }
 
@@ -327,7 +395,9 @@ impl Drop for RunQueue {
     fn drop(&mut self) {
         // Runtime shutdown drains queues before dropping them; anything
         // left is a queue reference to release.
-        while self.pop().is_some() {}
+        // SAFETY: `&mut self`: nobody else can reach the queue.
+        let owner = unsafe { Local::new(self) };
+        while owner.pop().is_some() {}
     }
 }
 
@@ -346,6 +416,12 @@ mod tests {
         t.header().id()
     }
 
+    /// The owner's handle on a queue this test alone uses.
+    fn owner(q: &RunQueue) -> Local<'_> {
+        // SAFETY: each test's queues are locals of its one thread.
+        unsafe { Local::new(q) }
+    }
+
     #[test]
     fn put_then_pop_is_fifo_on_the_ring() {
         let q = RunQueue::new();
@@ -353,12 +429,12 @@ mod tests {
         let ids: Vec<u64> = (0..10)
             .map(|_| {
                 let (t, i) = task();
-                q.put(t, false, &inj);
+                owner(&q).put(t, false, &inj);
                 i
             })
             .collect();
         let got: Vec<u64> = std::iter::from_fn(|| {
-            q.pop().map(|(t, next)| {
+            owner(&q).pop().map(|(t, next)| {
                 assert!(!next);
                 id(&t)
             })
@@ -374,11 +450,11 @@ mod tests {
         let (a, ia) = task();
         let (b, ib) = task();
         let (c, ic) = task();
-        q.put(a, false, &inj);
-        q.put(b, true, &inj);
-        q.put(c, true, &inj); // b goes to the ring's tail
+        owner(&q).put(a, false, &inj);
+        owner(&q).put(b, true, &inj);
+        owner(&q).put(c, true, &inj); // b goes to the ring's tail
         let order: Vec<(u64, bool)> =
-            std::iter::from_fn(|| q.pop().map(|(t, n)| (id(&t), n))).collect();
+            std::iter::from_fn(|| owner(&q).pop().map(|(t, n)| (id(&t), n))).collect();
         assert_eq!(order, vec![(ic, true), (ia, false), (ib, false)]);
     }
 
@@ -387,11 +463,11 @@ mod tests {
         let q = RunQueue::new();
         let inj = Injector::new();
         for _ in 0..RUNQ_SIZE {
-            q.put(task().0, false, &inj);
+            owner(&q).put(task().0, false, &inj);
         }
         assert!(inj.is_empty());
         let (t, extra) = task();
-        q.put(t, false, &inj);
+        owner(&q).put(t, false, &inj);
         assert_eq!(inj.len(), RUNQ_SIZE / 2 + 1);
         assert_eq!(q.len(), RUNQ_SIZE / 2);
         let last = std::iter::from_fn(|| inj.pop()).last().unwrap();
@@ -404,10 +480,10 @@ mod tests {
         let thief = RunQueue::new();
         let inj = Injector::new();
         for _ in 0..5 {
-            victim.put(task().0, false, &inj);
+            owner(&victim).put(task().0, false, &inj);
         }
-        victim.put(task().0, true, &inj);
-        let first = thief.steal_from(&victim, true, false);
+        owner(&victim).put(task().0, true, &inj);
+        let first = owner(&thief).steal_from(&victim, true, false);
         assert!(first.is_some());
         // 3 of 5 taken: one returned, two left in the thief's ring.
         assert_eq!(thief.len(), 2);
@@ -424,9 +500,9 @@ mod tests {
         let thief = RunQueue::new();
         let inj = Injector::new();
         let (t, i) = task();
-        victim.put(t, true, &inj);
-        assert!(thief.steal_from(&victim, false, false).is_none());
-        let got = thief
+        owner(&victim).put(t, true, &inj);
+        assert!(owner(&thief).steal_from(&victim, false, false).is_none());
+        let got = owner(&thief)
             .steal_from(&victim, true, true)
             .expect("runnext stolen on the last pass");
         assert_eq!(id(&got), i);

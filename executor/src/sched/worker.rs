@@ -43,7 +43,7 @@ use std::sync::Arc;
 
 use super::idle::{Idle, MPark, Wakeup};
 use super::processor::{bump, stat, PToken, Processor};
-use super::runq::{RunQueue, RUNNEXT_STREAK_MAX};
+use super::runq::{Local, RunQueue, RUNNEXT_STREAK_MAX};
 use super::Shared;
 use crate::loom::lock;
 use crate::task::Notified;
@@ -83,6 +83,11 @@ pub(crate) fn on_worker() -> bool {
 }
 
 impl MContext {
+    /// The ring this M owns (null: none), for `Shared::owned_ring`.
+    pub(crate) fn ring_ptr(&self) -> *const RunQueue {
+        self.ring.get()
+    }
+
     pub(crate) fn new(shared: Arc<Shared>, park: Arc<MPark>) -> MContext {
         MContext {
             shared,
@@ -97,20 +102,10 @@ impl MContext {
         &self.shared
     }
 
-    /// The ring this M owns, if it holds a P.
-    pub(crate) fn ring(&self) -> Option<&RunQueue> {
-        let r = self.ring.get();
-        // SAFETY: rings live in the scheduler's arena until it is dropped,
-        // and the worker keeps the scheduler alive.
-        (!r.is_null()).then(|| unsafe { &*r })
-    }
-
-    /// This M's ring, borrowed for as long as the scheduler that owns the
-    /// arena it lives in.
-    pub(crate) fn ring_in<'a>(&self, _shared: &'a Shared) -> Option<&'a RunQueue> {
-        let r = self.ring.get();
-        // SAFETY: rings live in `_shared`'s arena until it is dropped.
-        (!r.is_null()).then(|| unsafe { &*r })
+    /// The owner's handle on the ring this M owns, if it holds a P (or
+    /// still holds the old ring of a P handed off mid-poll).
+    pub(crate) fn ring(&self) -> Option<Local<'_>> {
+        self.shared.owned_ring(self)
     }
 
     /// Takes ownership of P `p`: its current ring becomes ours.
@@ -162,7 +157,7 @@ impl MContext {
                 shared.inject.push(t);
                 moved = true;
             }
-            shared.retire_ring(ring);
+            shared.retire_ring(ring.queue());
             if moved {
                 shared.wakep();
             }
@@ -402,7 +397,9 @@ impl Worker {
                 self.lose_p(shared);
             }
             let pi = self.ctx.p.get()?;
-            let ring = self.ctx.ring_in(shared).expect("an M with a P owns a ring");
+            let ring = shared
+                .owned_ring(&self.ctx)
+                .expect("an M with a P owns a ring");
             let tick = shared.procs[pi].schedtick.load(Relaxed);
             // 1. Fairness: the global queue, and the poller, now and then.
             if tick % 61 == 0 && self.runnext_streak == 0 {
@@ -410,7 +407,7 @@ impl Worker {
                 // never empties (tasks yielding in a loop), one task per
                 // 61 ticks starves remote spawns; the batch joins the
                 // ring's tail and takes turns with the local tasks.
-                if let Some(t) = self.globrunqget(shared, ring, pi) {
+                if let Some(t) = self.globrunqget(shared, &ring, pi) {
                     return Some((t, false));
                 }
                 shared.poll_driver_nonblocking();
@@ -428,7 +425,7 @@ impl Worker {
             }
             self.runnext_streak = 0;
             // 3. Global queue.
-            if let Some(t) = self.globrunqget(shared, ring, pi) {
+            if let Some(t) = self.globrunqget(shared, &ring, pi) {
                 return Some((t, false));
             }
             // 4. Netpoll, without blocking.
@@ -442,7 +439,7 @@ impl Worker {
             let busy = procs - shared.idle.npidle.load(SeqCst);
             if self.spinning || 2 * shared.idle.nmspinning.load(SeqCst) < busy {
                 self.become_spinning();
-                if let Some(t) = self.steal_work(shared, ring, pi) {
+                if let Some(t) = self.steal_work(shared, &ring, pi) {
                     return Some((t, false));
                 }
             }
@@ -461,7 +458,7 @@ impl Worker {
                 }
                 if !shared.inject.is_empty() {
                     drop(lists);
-                    if let Some(t) = self.globrunqget(shared, ring, pi) {
+                    if let Some(t) = self.globrunqget(shared, &ring, pi) {
                         return Some((t, false));
                     }
                     continue;
@@ -517,7 +514,7 @@ impl Worker {
     /// Go's `globrunqget`: takes a fair share of the global queue (its
     /// length over the number of Ps, at most half the ring's free room),
     /// runs the first, and puts the rest on the local ring.
-    fn globrunqget(&mut self, shared: &Shared, ring: &RunQueue, pi: usize) -> Option<Notified> {
+    fn globrunqget(&mut self, shared: &Shared, ring: &Local<'_>, pi: usize) -> Option<Notified> {
         let len = shared.inject.len();
         if len == 0 {
             return None;
@@ -541,7 +538,7 @@ impl Worker {
     }
 
     /// Go's `stealWork`: 4 passes over the other Ps in random order.
-    fn steal_work(&mut self, shared: &Shared, ring: &RunQueue, me: usize) -> Option<Notified> {
+    fn steal_work(&mut self, shared: &Shared, ring: &Local<'_>, me: usize) -> Option<Notified> {
         let procs = shared.procs.len();
         for pass in 0..STEAL_TRIES {
             let last = pass == STEAL_TRIES - 1;

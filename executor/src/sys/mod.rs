@@ -17,6 +17,7 @@
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
+#[cfg_attr(gosched_loom, allow(unused_imports))] // loom models run no real M
 pub(crate) use linux::{current_tid, thread_asleep};
 
 #[cfg(not(target_os = "linux"))]

@@ -289,16 +289,6 @@ thread_local! {
     static ID_CACHE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
 }
 
-/// Restarts task ids from the first block, so that each execution of a
-/// loom model hands out the same ids (ids pick registry shards, and a
-/// different shard is a different lock, which loom would see as a
-/// non-deterministic model).
-#[cfg(all(test, gosched_loom))]
-pub(crate) fn reset_ids_for_loom() {
-    NEXT_ID_BLOCK.store(1, Ordering::Relaxed);
-    ID_CACHE.with(|c| c.set((0, 0)));
-}
-
 /// A fresh task id, never reused in this process.
 pub(crate) fn next_id() -> u64 {
     ID_CACHE.with(|c| {

@@ -50,7 +50,7 @@ pub(crate) struct Registry {
 
 impl Registry {
     pub(crate) fn new(procs: usize) -> Registry {
-        let n = (procs * 4).next_power_of_two().max(4);
+        let n = shard_count(procs);
         Registry {
             shards: (0..n)
                 .map(|_| {
@@ -164,6 +164,27 @@ impl Registry {
         }
         out
     }
+}
+
+/// Shards per P: enough that threads spawning at once rarely share a
+/// lock, few enough that a dump or shutdown walks a handful of lists.
+const SHARDS_PER_P: usize = 4;
+
+/// How many shards a registry for `procs` Ps has: a power of two (the
+/// shard is a masked id block), at least 4.
+#[cfg(not(gosched_loom))]
+fn shard_count(procs: usize) -> usize {
+    (procs * SHARDS_PER_P).next_power_of_two().max(4)
+}
+
+/// Under loom, one shard: task ids come from a process-wide counter that
+/// models running side by side advance, and a task landing in another
+/// shard would take another lock, which loom reads as a model that is
+/// not deterministic.
+#[cfg(gosched_loom)]
+fn shard_count(_procs: usize) -> usize {
+    let _ = SHARDS_PER_P;
+    1
 }
 
 /// Adds `d` to a shard's count. Called under the shard's lock, which
