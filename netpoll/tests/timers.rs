@@ -190,3 +190,53 @@ fn sleeps_and_timeouts_outside_any_runtime_panic_with_a_clear_message() {
         "{msg}"
     );
 }
+
+#[test]
+fn interval_of_duration_max_ticks_once_then_waits_without_overflowing() {
+    let reactor = Reactor::new().unwrap();
+    reactor.block_on(async {
+        for behavior in [
+            MissedTickBehavior::Burst,
+            MissedTickBehavior::Delay,
+            MissedTickBehavior::Skip,
+        ] {
+            let mut iv = time::interval(Duration::MAX);
+            iv.set_missed_tick_behavior(behavior);
+            iv.tick().await;
+            assert!(
+                iv.tick().now_or_never().is_none(),
+                "the second tick is about never"
+            );
+            iv.reset();
+            assert!(iv.tick().now_or_never().is_none());
+        }
+    });
+    assert_eq!(reactor.num_timers(), 0);
+}
+
+#[test]
+fn sleep_of_duration_max_waits_without_overflowing() {
+    let reactor = Reactor::new().unwrap();
+    let _enter = reactor.enter();
+    let mut s = time::sleep(Duration::MAX);
+    assert!(!s.is_elapsed());
+    assert!((&mut s).now_or_never().is_none(), "registered, not fired");
+    assert_eq!(reactor.num_timers(), 1);
+    assert!(reactor.next_timer().is_some());
+    // A park bounded by that far timer (with a zero timeout of its own)
+    // computes its wake-up tick without overflowing.
+    gosched_executor::Driver::park(&reactor, Some(Duration::ZERO));
+    drop(s);
+    assert_eq!(reactor.num_timers(), 0);
+}
+
+#[test]
+fn timeout_of_duration_max_runs_its_future_and_otherwise_waits() {
+    let reactor = Reactor::new().unwrap();
+    reactor.block_on(async {
+        assert_eq!(time::timeout(Duration::MAX, async { 9 }).await, Ok(9));
+        let mut pending = time::timeout(Duration::MAX, futures::future::pending::<()>());
+        assert!((&mut pending).now_or_never().is_none());
+    });
+    assert_eq!(reactor.num_timers(), 0);
+}

@@ -9,9 +9,7 @@
 //! next success. ECONNABORTED (the peer gave up while queued) is not an
 //! error of the listener: skip it and accept the next one.
 
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -72,10 +70,14 @@ impl Backoff {
         ));
     }
 
-    /// Waits out the sleep in progress, if any.
+    /// Waits out the sleep in progress, if any. When the reactor shut
+    /// down meanwhile the wait ends at once: the accept that follows
+    /// returns the reactor's shutdown error, which says more than a timer
+    /// panic would.
     pub(crate) fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if let Some(s) = &mut self.sleep {
-            ready!(Pin::new(s).poll(cx));
+            // Ok (slept) or Err(ShutDown): either way the back-off is over.
+            let _ = ready!(s.poll_timer(cx));
             self.sleep = None;
         }
         Poll::Ready(())

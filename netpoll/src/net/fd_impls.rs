@@ -6,7 +6,9 @@
 //!   stream type: reads and writes go to its `PollIo`'s stream methods,
 //!   close to the type's own `poll_close_priv` (a write shutdown). Used for
 //!   both `T` and `&T`: reads and writes go through `&self`, so a task
-//!   can read and write one stream from two futures.
+//!   can read and write one stream from two futures. A stream keeps one
+//!   waiter per direction; a second concurrent one is queued, never lost
+//!   (`reactor/io_state.rs`, "Waiters").
 
 macro_rules! impl_as_fd {
     ($t:ty) => {
@@ -27,6 +29,11 @@ macro_rules! impl_as_fd {
 macro_rules! impl_async_io {
     ($t:ty) => {
         impl futures::io::AsyncRead for $t {
+            /// Reads into `buf`. One task waits per direction of a stream:
+            /// a second task waiting to read the same stream at once is
+            /// queued behind the first and both are woken by the next data
+            /// (never lost, but they race for it; see
+            /// `reactor/io_state.rs`, "Waiters").
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
@@ -35,6 +42,11 @@ macro_rules! impl_async_io {
                 self.io.poll_read(cx, buf)
             }
 
+            /// Reads into `bufs`. One task waits per direction of a stream:
+            /// a second task waiting to read the same stream at once is
+            /// queued behind the first and both are woken by the next data
+            /// (never lost, but they race for it; see
+            /// `reactor/io_state.rs`, "Waiters").
             fn poll_read_vectored(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
@@ -45,6 +57,10 @@ macro_rules! impl_async_io {
         }
 
         impl futures::io::AsyncWrite for $t {
+            /// Writes from `buf`. One task waits per direction of a stream:
+            /// a second task waiting to write the same stream at once is
+            /// queued behind the first and both are woken when it drains
+            /// (never lost; see `reactor/io_state.rs`, "Waiters").
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
@@ -53,6 +69,10 @@ macro_rules! impl_async_io {
                 self.io.poll_write(cx, buf)
             }
 
+            /// Writes from `bufs`. One task waits per direction of a stream:
+            /// a second task waiting to write the same stream at once is
+            /// queued behind the first and both are woken when it drains
+            /// (never lost; see `reactor/io_state.rs`, "Waiters").
             fn poll_write_vectored(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,

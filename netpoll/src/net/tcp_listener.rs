@@ -6,6 +6,11 @@
 //! EMFILE/ENFILE back off on the timer (5 ms doubling to 1 s) and retry,
 //! anything else goes to the caller. The back-off state belongs to one
 //! accept loop: one `accept()` call, or one [`Incoming`] stream.
+//!
+//! Any number of tasks may accept on one listener at once (share it in an
+//! `Arc`): each accept loop waits in an entry of its own in the listener's
+//! wait list (`reactor/io_state.rs`, "Waiters"), every waiter is woken when
+//! connections arrive, and a dropped `accept()` frees its entry.
 
 use std::fmt;
 use std::future::poll_fn;
@@ -21,7 +26,7 @@ use super::addr::{each_addr, ToSocketAddrs};
 use super::backoff::{classify, AcceptError, Backoff};
 use super::tcp_stream::TcpStream;
 use crate::reactor::io_state::Direction;
-use crate::reactor::poll_io::PollIo;
+use crate::reactor::poll_io::{ListedWait, PollIo};
 
 /// A TCP socket server, listening for connections.
 ///
@@ -99,7 +104,8 @@ impl TcpListener {
     /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let mut backoff = Backoff::default();
-        poll_fn(|cx| self.poll_accept_with(cx, &mut backoff)).await
+        let mut wait = self.io.listed_wait(Direction::Read);
+        poll_fn(|cx| self.poll_accept_with(cx, &mut backoff, &mut wait)).await
     }
 
     /// The accepted connections as a stream; never ends.
@@ -120,6 +126,7 @@ impl TcpListener {
         Incoming {
             listener: self,
             backoff: Backoff::default(),
+            wait: self.io.listed_wait(Direction::Read),
         }
     }
 
@@ -150,10 +157,11 @@ impl TcpListener {
         &self,
         cx: &mut Context<'_>,
         backoff: &mut Backoff,
+        wait: &mut ListedWait<'_>,
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         loop {
             ready!(backoff.poll_wait(cx));
-            match ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept())) {
+            match ready!(self.io.poll_io_listed(cx, wait, |l| l.accept())) {
                 Ok((stream, peer)) => {
                     backoff.reset();
                     let stream = TcpStream::from_mio(self.io.reactor().clone(), stream);
@@ -201,6 +209,8 @@ impl fmt::Debug for TcpListener {
 pub struct Incoming<'a> {
     listener: &'a TcpListener,
     backoff: Backoff,
+    /// This stream's place among the listener's waiting acceptors.
+    wait: ListedWait<'a>,
 }
 
 impl Stream for Incoming<'_> {
@@ -209,7 +219,7 @@ impl Stream for Incoming<'_> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         this.listener
-            .poll_accept_with(cx, &mut this.backoff)
+            .poll_accept_with(cx, &mut this.backoff, &mut this.wait)
             .map(|r| Some(r.map(|(s, _)| s)))
     }
 }

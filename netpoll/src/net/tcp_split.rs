@@ -111,6 +111,10 @@ impl Drop for OwnedWriteHalf {
 }
 
 impl AsyncRead for OwnedReadHalf {
+    /// Reads into `buf`. One task waits per direction of a stream; a
+    /// second concurrent reader (through the `TcpStream` this half shares
+    /// its socket with, say) is queued, never lost (`reactor/io_state.rs`,
+    /// "Waiters").
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -119,6 +123,10 @@ impl AsyncRead for OwnedReadHalf {
         self.inner.io.poll_read(cx, buf)
     }
 
+    /// Reads into `bufs`. One task waits per direction of a stream; a
+    /// second concurrent reader (through the `TcpStream` this half shares
+    /// its socket with, say) is queued, never lost (`reactor/io_state.rs`,
+    /// "Waiters").
     fn poll_read_vectored(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -129,6 +137,9 @@ impl AsyncRead for OwnedReadHalf {
 }
 
 impl AsyncWrite for OwnedWriteHalf {
+    /// Writes from `buf`. One task waits per direction of a stream; a
+    /// second concurrent writer is queued, never lost
+    /// (`reactor/io_state.rs`, "Waiters").
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -137,6 +148,9 @@ impl AsyncWrite for OwnedWriteHalf {
         self.inner.io.poll_write(cx, buf)
     }
 
+    /// Writes from `bufs`. One task waits per direction of a stream; a
+    /// second concurrent writer is queued, never lost
+    /// (`reactor/io_state.rs`, "Waiters").
     fn poll_write_vectored(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

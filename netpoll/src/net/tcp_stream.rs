@@ -26,7 +26,10 @@ use crate::reactor::Reactor;
 /// Reads and writes go through `futures::io::{AsyncRead, AsyncWrite}`,
 /// implemented for `TcpStream` and for `&TcpStream` (one task may read
 /// while another writes through a shared reference, or use
-/// [`TcpStream::into_split`]).
+/// [`TcpStream::into_split`]). A stream keeps one waiting task per
+/// direction; two tasks reading (or writing) it at once both get woken,
+/// but race for the bytes, so share a stream's direction through a lock
+/// or a channel instead.
 ///
 /// ```
 /// use futures::{AsyncReadExt, AsyncWriteExt};

@@ -1,8 +1,9 @@
 //! [`UdpSocket`]: datagrams over UDP.
 //!
-//! Every method takes `&self`, so a socket can be shared (`Arc`) between a
-//! receiving task and a sending task; one task per direction may wait at a
-//! time (see `reactor/io_state.rs`).
+//! Every method takes `&self`, so a socket can be shared (`Arc`) between
+//! tasks: any number of them may wait to receive, or to send, at once;
+//! each waits in an entry of its own in the socket's wait list (see
+//! `reactor/io_state.rs`, "Waiters").
 
 use std::fmt;
 use std::io;

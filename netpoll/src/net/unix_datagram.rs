@@ -1,7 +1,7 @@
 //! [`UnixDatagram`]: datagrams over Unix-domain sockets.
 //!
-//! Like `udp.rs`: every method takes `&self`; one task per direction may
-//! wait at a time.
+//! Like `udp.rs`: every method takes `&self`, and any number of tasks may
+//! wait to receive or to send at once.
 
 use std::fmt;
 use std::io;

@@ -1,7 +1,8 @@
 //! [`UnixListener`]: accepts Unix-domain stream connections.
 //!
 //! The same accept loop as `tcp_listener.rs`, with the same EMFILE
-//! back-off and ECONNABORTED skip (`backoff.rs`).
+//! back-off and ECONNABORTED skip (`backoff.rs`), and the same support for
+//! any number of tasks accepting at once.
 
 use std::fmt;
 use std::future::poll_fn;
@@ -13,7 +14,7 @@ use std::task::{ready, Context, Poll};
 use super::backoff::{classify, AcceptError, Backoff};
 use super::unix_stream::UnixStream;
 use crate::reactor::io_state::Direction;
-use crate::reactor::poll_io::PollIo;
+use crate::reactor::poll_io::{ListedWait, PollIo};
 
 /// A Unix-domain socket server.
 ///
@@ -75,7 +76,8 @@ impl UnixListener {
     /// See [`UnixListener`] for an example.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let mut backoff = Backoff::default();
-        poll_fn(|cx| self.poll_accept_with(cx, &mut backoff)).await
+        let mut wait = self.io.listed_wait(Direction::Read);
+        poll_fn(|cx| self.poll_accept_with(cx, &mut backoff, &mut wait)).await
     }
 
     /// The address the listener is bound to.
@@ -97,10 +99,11 @@ impl UnixListener {
         &self,
         cx: &mut Context<'_>,
         backoff: &mut Backoff,
+        wait: &mut ListedWait<'_>,
     ) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         loop {
             ready!(backoff.poll_wait(cx));
-            match ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept())) {
+            match ready!(self.io.poll_io_listed(cx, wait, |l| l.accept())) {
                 Ok((stream, peer)) => {
                     backoff.reset();
                     let stream = UnixStream::from_mio(self.io.reactor().clone(), stream);

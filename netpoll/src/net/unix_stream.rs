@@ -16,7 +16,8 @@ use crate::reactor::poll_io::PollIo;
 use crate::reactor::Reactor;
 
 /// A Unix-domain stream socket; `futures::io` reads and writes are
-/// implemented for it and for `&UnixStream`.
+/// implemented for it and for `&UnixStream`. Like `TcpStream`, it keeps
+/// one waiting task per direction; a second one is queued, never lost.
 ///
 /// ```
 /// use futures::{AsyncReadExt, AsyncWriteExt};

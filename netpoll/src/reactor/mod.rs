@@ -50,9 +50,13 @@
 //! A socket holds a `Reactor` (an `Arc`), so the reactor lives as long as
 //! its sockets. Wakers stored in registrations and timers can form a cycle
 //! (waker -> task -> socket -> reactor -> registration -> waker);
-//! [`Driver::shutdown`] breaks it by dropping every stored waker and
-//! failing every later operation. Dropping the last handle closes the epoll
-//! instance; nothing waits on a thread, so nothing can hang.
+//! [`Driver::shutdown`] breaks it by taking every stored waker and
+//! failing every later operation: sockets drop their wakers and return
+//! "the gosched reactor has shut down"; timers wake theirs, and a timer
+//! polled from then on panics with "the runtime's timer driver has shut
+//! down", since nothing would ever fire it (`time::driver`). Dropping the
+//! last handle closes the epoll instance; nothing waits on a thread, so
+//! nothing can hang.
 
 mod block_on;
 mod current;

@@ -12,6 +12,11 @@
 //!    newer event arrived, see `io_state`) and go to step 2. Anything else,
 //!    success or error, completes the operation and keeps the unit spent.
 //!
+//! Streams wait in their direction's single slot ([`PollIo::poll_io`]);
+//! listeners and datagram sockets wait in a wait-list entry of their own
+//! ([`PollIo::poll_io_listed`] with a [`ListedWait`]), so several tasks can
+//! wait on one direction (`io_state`, "Waiters").
+//!
 //! Stream reads and writes use [`PollIo::poll_stream_io`], which adds one
 //! rule: a read that returns fewer bytes than asked for drained the
 //! socket's receive buffer, and a write that took fewer bytes than offered
@@ -32,7 +37,7 @@ use std::task::{ready, Context, Poll};
 use gosched_executor::coop;
 use mio::event::Source;
 
-use super::io_state::{Direction, IoState};
+use super::io_state::{Direction, IoState, ReadyEvent, WaitKey};
 use super::{shutdown_error, Reactor};
 
 /// A mio source registered with a reactor.
@@ -77,30 +82,27 @@ impl<E: Source> PollIo<E> {
     }
 
     /// Runs `op` when the source is ready in `direction`; see the module
-    /// docs for the loop.
+    /// docs for the loop. The task waits in the direction's single slot
+    /// (streams; `io_state`, "Waiters").
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        mut op: impl FnMut(&E) -> io::Result<R>,
+        op: impl FnMut(&E) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let progress = ready!(coop::poll_proceed(cx));
-        loop {
-            let event = ready!(self.state.poll_ready(cx, direction));
-            if event.is_shutdown() {
-                return Poll::Ready(Err(shutdown_error()));
-            }
-            match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.state.clear_readiness(event);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result => {
-                    progress.made_progress();
-                    return Poll::Ready(result);
-                }
-            }
-        }
+        self.poll_op(cx, Wait::Slot(direction), op, |_, _| {})
+    }
+
+    /// [`PollIo::poll_io`] for listeners and datagram sockets: the task
+    /// waits in `wait`'s wait-list entry, so several tasks may wait on one
+    /// direction at once.
+    pub(crate) fn poll_io_listed<R>(
+        &self,
+        cx: &mut Context<'_>,
+        wait: &mut ListedWait<'_>,
+        op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_op(cx, Wait::Listed(wait), op, |_, _| {})
     }
 
     /// [`PollIo::poll_io`] for a stream read or write of `len` bytes (see
@@ -110,11 +112,34 @@ impl<E: Source> PollIo<E> {
         cx: &mut Context<'_>,
         direction: Direction,
         len: usize,
-        mut op: impl FnMut(&E) -> io::Result<usize>,
+        op: impl FnMut(&E) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_op(cx, Wait::Slot(direction), op, |result, event| {
+            if let Ok(n) = *result {
+                if n > 0 && n < len {
+                    self.state.clear_readiness(event);
+                }
+            }
+        })
+    }
+
+    /// The operation loop of the module docs, waiting as `wait` says;
+    /// `done` sees the outcome and the event it ran on before it is
+    /// returned.
+    #[inline]
+    fn poll_op<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut wait: Wait<'_, '_>,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+        done: impl FnOnce(&io::Result<R>, ReadyEvent),
+    ) -> Poll<io::Result<R>> {
         let progress = ready!(coop::poll_proceed(cx));
         loop {
-            let event = ready!(self.state.poll_ready(cx, direction));
+            let event = ready!(match &mut wait {
+                Wait::Slot(direction) => self.state.poll_ready(cx, *direction),
+                Wait::Listed(w) => self.state.poll_ready_listed(cx, w.direction, &mut w.key),
+            });
             if event.is_shutdown() {
                 return Poll::Ready(Err(shutdown_error()));
             }
@@ -124,15 +149,21 @@ impl<E: Source> PollIo<E> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 result => {
-                    if let Ok(n) = result {
-                        if n > 0 && n < len {
-                            self.state.clear_readiness(event);
-                        }
-                    }
+                    done(&result, event);
                     progress.made_progress();
                     return Poll::Ready(result);
                 }
             }
+        }
+    }
+
+    /// A wait-list entry for one operation (or one accept stream) in
+    /// `direction`; see [`ListedWait`].
+    pub(crate) fn listed_wait(&self, direction: Direction) -> ListedWait<'_> {
+        ListedWait {
+            state: &self.state,
+            direction,
+            key: WaitKey::default(),
         }
     }
 
@@ -143,7 +174,7 @@ impl<E: Source> PollIo<E> {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-    ) -> Poll<io::Result<super::io_state::ReadyEvent>> {
+    ) -> Poll<io::Result<ReadyEvent>> {
         let event = ready!(self.state.poll_ready(cx, direction));
         if event.is_shutdown() {
             return Poll::Ready(Err(shutdown_error()));
@@ -153,22 +184,62 @@ impl<E: Source> PollIo<E> {
 
     /// Forgets readiness seen in `event` (after a `WouldBlock`-like
     /// outcome of a custom operation).
-    pub(crate) fn clear(&self, event: super::io_state::ReadyEvent) {
+    pub(crate) fn clear(&self, event: ReadyEvent) {
         self.state.clear_readiness(event);
     }
 
-    /// [`PollIo::poll_io`] as a future.
+    /// [`PollIo::poll_io_listed`] as a future, with a wait-list entry of
+    /// its own: datagram sends and receives, which any number of tasks may
+    /// wait on at once.
     pub(crate) async fn io<R>(
         &self,
         direction: Direction,
         mut op: impl FnMut(&E) -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
+        let mut wait = self.listed_wait(direction);
+        poll_fn(|cx| self.poll_io_listed(cx, &mut wait, &mut op)).await
+    }
+}
+
+/// How an operation waits (`io_state`, "Waiters").
+enum Wait<'a, 'b> {
+    /// In the direction's single slot: streams.
+    Slot(Direction),
+    /// In a wait-list entry: listeners and datagram sockets.
+    Listed(&'a mut ListedWait<'b>),
+}
+
+/// One operation's entry in a socket's wait list for one direction, for
+/// the socket types several tasks commonly wait on at once (listeners and
+/// datagram sockets). Make one per operation (an `accept()` call) or per
+/// stream of operations (`incoming()`), and keep it for the whole wait:
+/// re-polls reuse its entry, and dropping it (the operation completed or
+/// was cancelled) frees the entry, so cancelled waiters leave nothing.
+pub(crate) struct ListedWait<'a> {
+    state: &'a IoState,
+    direction: Direction,
+    key: WaitKey,
+}
+
+impl Drop for ListedWait<'_> {
+    fn drop(&mut self) {
+        self.state.release(self.direction, &mut self.key);
+    }
+}
+
+impl fmt::Debug for ListedWait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListedWait")
+            .field("direction", &self.direction)
+            .field("key", &self.key)
+            .finish()
     }
 }
 
 /// Byte-stream reads and writes, for every stream type (`TcpStream`,
-/// `UnixStream`) and the split halves.
+/// `UnixStream`) and the split halves. Each waits in its direction's single
+/// slot: one waiter per direction is the fast path, and a second
+/// concurrent one is queued behind it, never lost (`io_state`, "Waiters").
 impl<E: Source> PollIo<E>
 where
     for<'a> &'a E: Read + Write,

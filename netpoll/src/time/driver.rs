@@ -23,11 +23,17 @@
 //!    ([`Timers::fire`]): wakers are sorted by deadline (a stable sort:
 //!    equal deadlines keep the wheel's order, which is the order they were
 //!    set in unless one of them was cascaded from a higher level) and woken outside the lock.
+//! 4. When the runtime drops, its driver shuts the timers down
+//!    ([`Timers::shutdown`]): every stored waker is woken, and every later
+//!    `insert` or `poll` answers [`ShutDown`], which `Sleep` turns into a
+//!    panic that says so. A future still waiting on a timer outside the
+//!    runtime (`Handle::block_on` on another thread) fails at once instead
+//!    of sleeping forever.
 //!
 //! Counts are kept in an atomic so `Driver::has_waiters` reads them without
 //! taking the lock.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -35,10 +41,17 @@ use std::time::{Duration, Instant};
 use super::wheel::{Fired, TimerKey, Wheel};
 use crate::reactor::io_state::lock;
 
+/// The timer driver has shut down (its reactor's `Driver::shutdown` ran,
+/// which the runtime does when it is dropped): no timer fires any more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ShutDown;
+
 /// What [`Timers::insert`] did.
 pub(crate) enum Inserted {
     /// The deadline has passed: no entry was made.
     Expired,
+    /// The driver has shut down: no entry was made, and none ever fires.
+    ShutDown,
     /// An entry was made; `unpark` says whether the parked poller must be
     /// woken to pick up an earlier deadline.
     Set {
@@ -55,6 +68,10 @@ struct State {
     /// `None` when nobody is parked. Written by the poller, read by
     /// `insert`, both under the wheel lock.
     poller_tick: Option<u64>,
+    /// Set once by [`Timers::shutdown`]; read by `insert` and `poll`
+    /// under the same lock, so a timer either sees it or had its waker
+    /// taken (and woken) by the shutdown.
+    shut_down: bool,
 }
 
 /// The reactor's timers. See the module docs.
@@ -62,8 +79,6 @@ pub(crate) struct Timers {
     state: Mutex<State>,
     /// Entries in use; written under the lock, read without it.
     len: AtomicUsize,
-    /// Set by shutdown: no waker is stored from then on.
-    shut_down: AtomicBool,
 }
 
 impl Timers {
@@ -73,9 +88,9 @@ impl Timers {
             state: Mutex::new(State {
                 wheel: Wheel::new(Instant::now()),
                 poller_tick: None,
+                shut_down: false,
             }),
             len: AtomicUsize::new(0),
-            shut_down: AtomicBool::new(false),
         }
     }
 
@@ -95,19 +110,18 @@ impl Timers {
     /// wheel stands (a deadline that may already have passed: it completes
     /// at once). A timeout of seconds, the common case, is filed without
     /// reading the clock; its caller read it once to make the deadline.
+    /// After shutdown nothing is inserted, whatever the deadline: the
+    /// caller must fail loudly rather than wait for a wheel nobody turns.
     pub(crate) fn insert(&self, deadline: Instant, waker: &Waker) -> Inserted {
         let mut st = lock(&self.state);
+        if st.shut_down {
+            return Inserted::ShutDown;
+        }
         let (tick, ns) = st.wheel.offset_of(deadline);
         if tick <= st.wheel.elapsed() + 1 && deadline <= Instant::now() {
             return Inserted::Expired;
         }
-        // After shutdown no waker is kept: the runtime is dropping its tasks.
-        let waker = if self.shut_down.load(Ordering::Relaxed) {
-            futures::task::noop_waker()
-        } else {
-            waker.clone()
-        };
-        let Some((key, tick)) = st.wheel.insert_at(tick, ns, waker) else {
+        let Some((key, tick)) = st.wheel.insert_at(tick, ns, waker.clone()) else {
             return Inserted::Expired;
         };
         self.len.store(st.wheel.len(), Ordering::Relaxed);
@@ -116,12 +130,13 @@ impl Timers {
     }
 
     /// Whether the timer fired; if not, `waker` is the one it will wake.
-    pub(crate) fn poll(&self, key: TimerKey, waker: &Waker) -> bool {
+    /// After shutdown, [`ShutDown`]: the timer will never fire.
+    pub(crate) fn poll(&self, key: TimerKey, waker: &Waker) -> Result<bool, ShutDown> {
         let mut st = lock(&self.state);
-        if self.shut_down.load(Ordering::Relaxed) {
-            return st.wheel.poll(key, &futures::task::noop_waker());
+        if st.shut_down {
+            return Err(ShutDown);
         }
-        st.wheel.poll(key, waker)
+        Ok(st.wheel.poll(key, waker))
     }
 
     /// Frees the entry of `key`.
@@ -150,7 +165,10 @@ impl Timers {
         };
         st.poller_tick = Some(match timeout {
             None => u64::MAX,
-            Some(d) => st.wheel.tick_for(now + d),
+            // A timeout too long to add to `now` is no timeout at all.
+            Some(d) => now
+                .checked_add(d)
+                .map_or(u64::MAX, |t| st.wheel.tick_for(t)),
         });
         timeout
     }
@@ -189,11 +207,71 @@ impl Timers {
         st.wheel.next_expiration().map(|t| st.wheel.instant_of(t))
     }
 
-    /// Drops every stored waker without waking it, and stores none from
-    /// now on. Entries stay until their owners drop them.
+    /// Stops the timers: takes every stored waker and wakes it, and from
+    /// now on `insert` and `poll` answer [`ShutDown`]. Entries stay until
+    /// their owners drop them.
+    ///
+    /// Waking (rather than dropping) matters for a future that waits
+    /// outside the runtime, in `Handle::block_on` on a thread of its own:
+    /// it is polled again, sees [`ShutDown`] and panics with a message,
+    /// instead of sleeping forever on a wheel nobody turns. A runtime's own
+    /// tasks hold no entry by then: the runtime drops every task, and with
+    /// it every sleep, before it shuts its driver down. Either way the
+    /// wakers leave the wheel, which breaks any waker -> task -> timer ->
+    /// reactor cycle.
     pub(crate) fn shutdown(&self) {
-        self.shut_down.store(true, Ordering::Relaxed);
-        let wakers = lock(&self.state).wheel.take_wakers();
-        drop(wakers);
+        let wakers = {
+            let mut st = lock(&self.state);
+            st.shut_down = true;
+            st.wheel.take_wakers()
+        };
+        // Woken outside the lock: a wake may run arbitrary code.
+        for w in wakers {
+            w.wake();
+        }
+    }
+}
+
+#[cfg(all(test, not(gosched_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_park_timeout_of_duration_max_does_not_overflow() {
+        let timers = Timers::new();
+        assert_eq!(
+            timers.park_timeout(Some(Duration::MAX)),
+            Some(Duration::MAX)
+        );
+        timers.poller_returned();
+    }
+
+    #[test]
+    fn after_shutdown_insert_and_poll_answer_shut_down_and_wake_stored_wakers() {
+        use std::sync::Arc;
+        use std::task::Wake;
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let timers = Timers::new();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let Inserted::Set { key, .. } =
+            timers.insert(Instant::now() + Duration::from_secs(60), &waker)
+        else {
+            panic!("a timer a minute away is set");
+        };
+        timers.shutdown();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "the waiter was woken");
+        assert_eq!(timers.poll(key, &waker), Err(ShutDown));
+        assert!(matches!(
+            timers.insert(Instant::now() + Duration::from_secs(60), &waker),
+            Inserted::ShutDown
+        ));
+        timers.remove(key);
+        assert_eq!(timers.len(), 0);
     }
 }

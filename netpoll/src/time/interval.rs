@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::sleep::{sleep_until, Sleep};
+use super::sleep::{far_deadline, sleep_until, Sleep};
 use std::future::Future;
 
 /// What an [`Interval`] does after missing ticks.
@@ -33,27 +33,32 @@ pub enum MissedTickBehavior {
 }
 
 impl MissedTickBehavior {
+    /// The tick after a missed one. Sums saturate (`far_deadline`): a
+    /// period of `Duration::MAX` means "about never", not an overflow.
     fn next(self, scheduled: Instant, now: Instant, period: Duration) -> Instant {
         match self {
-            MissedTickBehavior::Burst => scheduled + period,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Burst => far_deadline(scheduled, period),
+            MissedTickBehavior::Delay => far_deadline(now, period),
             MissedTickBehavior::Skip => {
                 let late = now.saturating_duration_since(scheduled).as_nanos();
                 let p = period.as_nanos();
                 let skip = late / p + 1;
                 let ahead = u64::try_from(p * skip).unwrap_or(u64::MAX);
-                scheduled + Duration::from_nanos(ahead)
+                far_deadline(scheduled, Duration::from_nanos(ahead))
             }
         }
     }
 }
 
-/// Ticks every `period`, the first tick at once.
+/// Ticks every `period`, the first tick at once. A `period` too long to
+/// add to an instant (`Duration::MAX`) ticks once, then about every 30
+/// years.
 ///
 /// # Panics
 ///
 /// When `period` is zero, and outside a gosched runtime or
-/// [`crate::Reactor::enter`].
+/// [`crate::Reactor::enter`]; a tick polled after the reactor shut down
+/// panics (see [`crate::time::Sleep`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -75,7 +80,8 @@ pub fn interval(period: Duration) -> Interval {
 /// # Panics
 ///
 /// When `period` is zero, and outside a gosched runtime or
-/// [`crate::Reactor::enter`].
+/// [`crate::Reactor::enter`]; a tick polled after the reactor shut down
+/// panics (see [`crate::time::Sleep`]).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -137,7 +143,7 @@ impl Interval {
         ready!(Pin::new(&mut self.sleep).poll(cx));
         let scheduled = self.sleep.deadline();
         let now = Instant::now();
-        let next = scheduled + self.period;
+        let next = far_deadline(scheduled, self.period);
         let next = if now >= next {
             self.missed.next(scheduled, now, self.period)
         } else {
@@ -157,7 +163,7 @@ impl Interval {
     /// iv.reset();
     /// ```
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now() + self.period);
+        self.sleep.reset(far_deadline(Instant::now(), self.period));
     }
 
     /// The policy for missed ticks.
@@ -224,5 +230,18 @@ mod tests {
             MissedTickBehavior::Skip.next(t0, now, p),
             t0 + Duration::from_millis(40)
         );
+    }
+
+    #[test]
+    fn missed_tick_policies_saturate_a_period_of_duration_max() {
+        let t0 = Instant::now();
+        let now = t0 + Duration::from_millis(35);
+        for b in [
+            MissedTickBehavior::Burst,
+            MissedTickBehavior::Delay,
+            MissedTickBehavior::Skip,
+        ] {
+            assert!(b.next(t0, now, Duration::MAX) > now, "{b:?}");
+        }
     }
 }

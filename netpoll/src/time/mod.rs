@@ -21,6 +21,12 @@
 //!    a sleep frees its entry at once, fired or not, so a timeout that
 //!    never fires costs one insert and one remove, and no memory after.
 //!
+//! A deadline too far to represent (`sleep(Duration::MAX)`) is clamped to
+//! about 30 years ahead (`sleep::FAR_FUTURE`): it never fires in practice
+//! and never overflows. A timer polled after its reactor shut down (its
+//! runtime was dropped) panics with a message saying so: it could never
+//! fire (`driver.rs`, step 4).
+//!
 //! Deadlines are rounded *up* to the wheel's 1 ms tick: a timer never
 //! fires before its deadline, and fires within about a millisecond after
 //! it when a thread is parked in the reactor.

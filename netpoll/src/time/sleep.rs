@@ -12,15 +12,17 @@ use std::time::{Duration, Instant};
 use gosched_executor::coop;
 use gosched_executor::task::{set_wait_reason, WaitReason};
 
-use super::driver::Inserted;
+use super::driver::{Inserted, ShutDown};
 use super::wheel::TimerKey;
 use crate::reactor::Reactor;
 
-/// Waits until `duration` has elapsed.
+/// Waits until `duration` has elapsed. A `duration` too long to add to
+/// now (`Duration::MAX`) waits about 30 years, which is to say forever.
 ///
 /// # Panics
 ///
-/// Outside a gosched runtime and outside [`Reactor::enter`].
+/// Outside a gosched runtime and outside [`Reactor::enter`]; when polled
+/// after its reactor shut down (see [`Sleep`]).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -40,7 +42,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// # Panics
 ///
-/// Outside a gosched runtime and outside [`Reactor::enter`].
+/// Outside a gosched runtime and outside [`Reactor::enter`]; when polled
+/// after its reactor shut down (see [`Sleep`]).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -56,15 +59,32 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new_in(Reactor::current(), deadline)
 }
 
-/// `start + duration`, or about 30 years from `start` if that overflows.
+/// What a deadline too far to represent becomes: about 30 years after its
+/// start. Longer than any process waits, so such a timer never fires in
+/// practice; short enough that adding it to any `Instant` a process sees
+/// does not overflow (Linux keeps an `Instant` as i64 seconds since boot;
+/// platforms with u64 nanoseconds reach 584 years). tokio picks the same
+/// figure for its `far_future`.
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `start + duration`, or [`FAR_FUTURE`] after `start` if that overflows
+/// (`sleep(Duration::MAX)` sleeps "forever" instead of panicking). Every
+/// `Instant + Duration` of this module goes through here.
 pub(crate) fn far_deadline(start: Instant, duration: Duration) -> Instant {
     start
         .checked_add(duration)
-        .unwrap_or_else(|| start + Duration::from_secs(86_400 * 365 * 30))
+        .or_else(|| start.checked_add(FAR_FUTURE))
+        // `start` itself is within 30 years of the end of time: it is
+        // already further away than any process waits.
+        .unwrap_or(start)
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`]. It is `Unpin`, so
 /// it can be polled through `&mut` (in a `select!` loop, for instance).
+///
+/// Polling a sleep that has not completed after its reactor shut down
+/// (its runtime was dropped) panics with "gosched: the runtime's timer
+/// driver has shut down; ...": nothing would ever fire it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -151,38 +171,71 @@ impl Sleep {
     }
 }
 
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        if this.fired {
-            return Poll::Ready(());
+impl Sleep {
+    /// [`Sleep::poll`] without the panic: `Err(ShutDown)` when the
+    /// reactor's timer driver has shut down, for callers that have a
+    /// better answer than a panic (an accept loop's back-off returns the
+    /// listener's shutdown error instead).
+    ///
+    /// A re-poll of a pending sleep also reads the clock: a task that is
+    /// woken by something else after the deadline (a `Timeout` whose inner
+    /// future keeps waking itself, say) completes without waiting for the
+    /// poller to fire the wheel, which a thread that never parks would
+    /// never do.
+    pub(crate) fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ShutDown>> {
+        if self.fired {
+            return Poll::Ready(Ok(()));
         }
         let progress = ready!(coop::poll_proceed(cx));
-        let timers = &this.reactor.inner.timers;
-        let fired = match this.key {
-            None => match timers.insert(this.deadline, cx.waker()) {
+        let timers = &self.reactor.inner.timers;
+        let fired = match self.key {
+            None => match timers.insert(self.deadline, cx.waker()) {
                 Inserted::Expired => true,
+                Inserted::ShutDown => return Poll::Ready(Err(ShutDown)),
                 Inserted::Set { key, unpark } => {
-                    this.key = Some(key);
+                    self.key = Some(key);
                     if unpark {
-                        this.reactor.unpark_poller();
+                        self.reactor.unpark_poller();
                     }
                     false
                 }
             },
-            Some(key) => timers.poll(key, cx.waker()),
+            Some(key) => timers.poll(key, cx.waker())? || Instant::now() >= self.deadline,
         };
         if fired {
-            debug_assert!(Instant::now() >= this.deadline, "a timer fired early");
-            this.release();
-            this.fired = true;
+            debug_assert!(Instant::now() >= self.deadline, "a timer fired early");
+            self.release();
+            self.fired = true;
             progress.made_progress();
-            Poll::Ready(())
+            Poll::Ready(Ok(()))
         } else {
             set_wait_reason(WaitReason::Sleep);
             Poll::Pending
+        }
+    }
+}
+
+/// The panic of a timer polled after its reactor shut down.
+#[cold]
+#[track_caller]
+pub(crate) fn timer_driver_shut_down() -> ! {
+    panic!(
+        "gosched: the runtime's timer driver has shut down; a sleep, timeout or interval \
+         cannot wait once its runtime was dropped (or its reactor shut down)"
+    )
+}
+
+/// # Panics
+///
+/// When polled after its reactor shut down (its runtime was dropped): the
+/// timer could never fire, and waiting for it would hang.
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match ready!(self.get_mut().poll_timer(cx)) {
+            Ok(()) => Poll::Ready(()),
+            Err(ShutDown) => timer_driver_shut_down(),
         }
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! The inner future is polled first, so a future that is ready never
 //! touches the wheel; the sleep is polled (and its entry made) only when
-//! the inner future is pending. Dropping the [`Timeout`] drops the sleep,
+//! the inner future is pending. The sleep is polled outside the coop
+//! budget (`coop::unconstrained`): the inner future may have spent all of
+//! it, and a deadline that has passed must be seen anyway. Dropping the [`Timeout`] drops the sleep,
 //! which frees its entry: wrapping every read of a server in a timeout
 //! costs an insert and a remove per read and no memory.
 
@@ -13,6 +15,8 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use gosched_executor::coop;
 
 use super::sleep::{far_deadline, sleep_until, Sleep};
 
@@ -43,11 +47,14 @@ impl From<Elapsed> for io::Error {
     }
 }
 
-/// Runs `future`, giving up after `duration` with [`Elapsed`].
+/// Runs `future`, giving up after `duration` with [`Elapsed`]. A
+/// `duration` too long to add to now (`Duration::MAX`) never gives up.
 ///
 /// # Panics
 ///
-/// Outside a gosched runtime and outside [`crate::Reactor::enter`].
+/// Outside a gosched runtime and outside [`crate::Reactor::enter`]; when
+/// the future is pending and the reactor has shut down (see
+/// [`crate::time::Sleep`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -65,7 +72,9 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 ///
 /// # Panics
 ///
-/// Outside a gosched runtime and outside [`crate::Reactor::enter`].
+/// Outside a gosched runtime and outside [`crate::Reactor::enter`]; when
+/// the future is pending and the reactor has shut down (see
+/// [`crate::time::Sleep`]).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -117,7 +126,12 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(v) = this.future.poll(cx) {
             return Poll::Ready(Ok(v));
         }
-        match Pin::new(this.sleep).poll(cx) {
+        // The inner future may have spent the task's whole coop budget (a
+        // loop over always-ready operations does, on every poll); a sleep
+        // polled with an empty budget would return `Pending` without
+        // looking at its deadline, and the timeout would never fire. So
+        // the sleep runs unconstrained: a due deadline is always seen.
+        match Pin::new(&mut coop::unconstrained(this.sleep)).poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }

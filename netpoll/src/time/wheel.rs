@@ -51,6 +51,8 @@
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use super::sleep::far_deadline;
+
 /// Number of levels.
 pub(crate) const LEVELS: usize = 6;
 /// Slots per level.
@@ -191,9 +193,10 @@ impl Wheel {
         ms.saturating_add(u64::from(d.subsec_millis()))
     }
 
-    /// The instant tick `t` starts.
+    /// The instant tick `t` starts (saturating: a tick too far to
+    /// represent maps to `FAR_FUTURE` after the start).
     pub(crate) fn instant_of(&self, t: u64) -> Instant {
-        self.start + Duration::from_millis(t)
+        far_deadline(self.start, Duration::from_millis(t))
     }
 
     /// Sets a timer for `deadline` that wakes `waker`; returns its key and
@@ -533,6 +536,13 @@ mod tests {
             assert!(rounds < 1000);
         }
         assert_eq!(now, far);
+    }
+
+    #[test]
+    fn the_instant_of_a_tick_too_far_to_represent_saturates() {
+        let start = Instant::now();
+        let w = Wheel::new(start);
+        assert!(w.instant_of(u64::MAX) > start);
     }
 
     #[test]

@@ -51,3 +51,26 @@ pub fn set_nofile(n: libc::rlim_t) {
     let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
     assert_eq!(rc, 0, "setrlimit");
 }
+
+/// Runs `f` on a thread of its own and returns what it returns (a panic
+/// in `f` is resumed here). Panics when `f` has not finished after
+/// `limit`: a hang guard for tests whose bug is a hang, never a timing
+/// assertion, so `limit` is generous.
+pub fn hang_guard<T: Send + 'static>(
+    limit: std::time::Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t = std::thread::spawn(move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let _ = tx.send(r);
+    });
+    match rx.recv_timeout(limit) {
+        Ok(Ok(v)) => {
+            t.join().expect("the guarded thread finished");
+            v
+        }
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("still running after {limit:?}: hung"),
+    }
+}
