@@ -1,6 +1,7 @@
 //! Timers polled after their runtime was dropped fail fast: the runtime's
 //! driver is gone, nothing would ever fire them, so `Sleep`, `Timeout` and
-//! `Interval` panic with a message that says so instead of hanging.
+//! `Interval` panic with a message that says so instead of hanging. A
+//! socket wait in progress on a plain thread ends with an error.
 
 mod common;
 
@@ -79,4 +80,32 @@ fn a_sleep_waiting_in_handle_block_on_when_its_runtime_drops_panics() {
     drop(rt);
     let msg = common::hang_guard(HANG, move || waiter.join().unwrap());
     assert!(msg.contains(MESSAGE), "{msg}");
+}
+
+#[test]
+fn a_socket_read_waiting_in_handle_block_on_when_its_runtime_drops_fails() {
+    use futures::AsyncReadExt;
+    let (rt, reactor) = common::runtime(1);
+    let handle = rt.handle().clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let waiter = std::thread::spawn(move || {
+        handle.block_on(async move {
+            let mut s = gosched_netpoll::net::TcpStream::connect(addr).await?;
+            let mut buf = [0u8; 8];
+            s.read(&mut buf).await
+        })
+    });
+    let (_peer, _) = listener.accept().unwrap();
+    // Wait (bounded) until the read has parked with its socket registered.
+    let deadline = Instant::now() + HANG;
+    while reactor.num_registrations() == 0 {
+        assert!(Instant::now() < deadline, "the socket never registered");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    drop(rt);
+    let res = common::hang_guard(HANG, move || waiter.join().unwrap());
+    let err = res.expect_err("the peer sent nothing: only shutdown ends the read");
+    assert!(err.to_string().contains("shut down"), "{err}");
 }

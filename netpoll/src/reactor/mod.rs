@@ -51,8 +51,8 @@
 //! its sockets. Wakers stored in registrations and timers can form a cycle
 //! (waker -> task -> socket -> reactor -> registration -> waker);
 //! [`Driver::shutdown`] breaks it by taking every stored waker and
-//! failing every later operation: sockets drop their wakers and return
-//! "the gosched reactor has shut down"; timers wake theirs, and a timer
+//! failing every later operation: sockets wake theirs (a wait in progress
+//! then returns "the gosched reactor has shut down"); timers wake theirs, and a timer
 //! polled from then on panics with "the runtime's timer driver has shut
 //! down", since nothing would ever fire it (`time::driver`). Dropping the
 //! last handle closes the epoll instance; nothing waits on a thread, so
@@ -369,8 +369,14 @@ impl Inner {
             }
         }
         self.timers.shutdown();
-        // Dropped outside every lock (see `forget`).
-        drop(dropped);
+        // Woken, not just dropped, and outside every lock (see `forget`):
+        // a task's own runtime has cancelled it by now, so its wake does
+        // nothing; but a plain thread blocked in `Handle::block_on` on a
+        // socket must see the SHUTDOWN bit (an error) instead of sleeping
+        // forever.
+        for w in dropped.into_iter().flatten() {
+            w.wake();
+        }
     }
 }
 
