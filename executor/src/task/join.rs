@@ -72,7 +72,8 @@ impl<T> JoinHandle<T> {
             if hdr.sched.is_null() {
                 // A blocking task never parks: this cannot be reached, but
                 // keep the reference count right if it ever is.
-                hdr.state.ref_dec(1);
+                let last = hdr.state.ref_dec(1);
+                debug_assert!(!last, "this handle still holds a reference");
                 return;
             }
             // SAFETY: the transition counted a reference for this entry.

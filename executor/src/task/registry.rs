@@ -201,19 +201,23 @@ fn bump_count(c: &AtomicUsize, d: isize) {
 /// Called under the shard lock with `node` in this shard's list and
 /// `links` its current links.
 unsafe fn unlink(shard: &mut Shard, node: *mut Header, links: Links) {
-    // SAFETY: guaranteed by the caller: neighbours are in the same list.
+    if links.prev.is_null() {
+        shard.head = links.next;
+    } else {
+        // SAFETY: `prev` is a registered task of this shard (the caller's
+        // contract), alive and only touched under the lock we hold.
+        unsafe { (*(*links.prev).extra.get()).links.next = links.next };
+    }
+    if !links.next.is_null() {
+        // SAFETY: as above, for `next`.
+        unsafe { (*(*links.next).extra.get()).links.prev = links.prev };
+    }
+    // SAFETY: `node` is a registered task of this shard, alive while the
+    // caller holds a reference, its links touched only under this lock.
     unsafe {
-        if links.prev.is_null() {
-            shard.head = links.next;
-        } else {
-            (*(*links.prev).extra.get()).links.next = links.next;
-        }
-        if !links.next.is_null() {
-            (*(*links.next).extra.get()).links.prev = links.prev;
-        }
         (*(*node).extra.get()).links = Links {
             prev: UNLINKED,
             next: UNLINKED,
-        };
-    }
+        }
+    };
 }

@@ -49,10 +49,17 @@ pub(crate) const OUTCOME_PANIC: usize = 1 << 6;
 /// Outcome: the future was dropped before it finished.
 pub(crate) const OUTCOME_CANCEL: usize = 1 << 7;
 
-/// Mask of the flag bits.
-pub(crate) const FLAGS: usize = (1 << 8) - 1;
-/// One reference.
-pub(crate) const REF_ONE: usize = 1 << 8;
+/// Mask of the flag bits: every bit above.
+pub(crate) const FLAGS: usize = RUNNING
+    | COMPLETE
+    | NOTIFIED
+    | CANCELLED
+    | JOIN_INTEREST
+    | JOIN_WAKER
+    | OUTCOME_PANIC
+    | OUTCOME_CANCEL;
+/// One reference: the lowest bit above the flags.
+pub(crate) const REF_ONE: usize = FLAGS + 1;
 /// Mask of the reference count.
 pub(crate) const REF_MASK: usize = !FLAGS;
 
@@ -88,6 +95,7 @@ impl fmt::Debug for Snapshot {
 
 /// What the worker must do after `transition_to_running`.
 #[derive(Debug, PartialEq, Eq)]
+#[must_use = "the transition hands the caller a duty (poll, cancel or free)"]
 pub(crate) enum ToRunning {
     /// Poll the future.
     Poll,
@@ -101,6 +109,7 @@ pub(crate) enum ToRunning {
 
 /// What the worker must do after a poll returned `Pending`.
 #[derive(Debug, PartialEq, Eq)]
+#[must_use = "the transition hands the caller a duty (requeue or cancel)"]
 pub(crate) enum ToIdle {
     /// Parked; the running reference was dropped.
     Idle,
@@ -113,11 +122,24 @@ pub(crate) enum ToIdle {
 
 /// What a wake must do.
 #[derive(Debug, PartialEq, Eq)]
+#[must_use = "a task to submit carries a reference that must reach a queue"]
 pub(crate) enum ToNotified {
     /// Submit the task to a run queue; a reference was added for it.
     Submit,
     /// Nothing (running, queued or complete).
     Nothing,
+}
+
+/// What a wake by value (consuming the waker's reference) must do.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a task to submit carries a reference that must reach a queue"]
+pub(crate) enum ToNotifiedByVal {
+    /// Submit the task: the waker's reference became the queue entry's.
+    Submit,
+    /// Nothing to run; the waker's reference was dropped.
+    Nothing,
+    /// As `Nothing`, and that was the last reference: deallocate.
+    Dealloc,
 }
 
 /// The atomic state word.
@@ -197,6 +219,32 @@ impl State {
         })
     }
 
+    /// A wake by value: the waker's own reference becomes the queue's
+    /// when the task must be submitted (no extra increment), and is
+    /// dropped otherwise.
+    pub(crate) fn transition_to_notified_by_val(&self) -> ToNotifiedByVal {
+        self.fetch_update_action(|s| {
+            debug_assert!(s.refs() >= 1, "a waker without its reference");
+            if s.is(COMPLETE) || s.is(NOTIFIED) || s.is(RUNNING) {
+                // Running: mark it so the poller requeues it; either way
+                // the waker's reference goes.
+                let next = if s.is(RUNNING) && !s.is(COMPLETE) {
+                    (s.0 | NOTIFIED) - REF_ONE
+                } else {
+                    s.0 - REF_ONE
+                };
+                let act = if Snapshot(next).refs() == 0 {
+                    ToNotifiedByVal::Dealloc
+                } else {
+                    ToNotifiedByVal::Nothing
+                };
+                (act, Some(next))
+            } else {
+                (ToNotifiedByVal::Submit, Some(s.0 | NOTIFIED))
+            }
+        })
+    }
+
     /// A wake (by reference: the waker keeps its own reference).
     pub(crate) fn transition_to_notified_by_ref(&self) -> ToNotified {
         self.fetch_update_action(|s| {
@@ -229,6 +277,7 @@ impl State {
 
     /// Runtime shutdown: claim an idle (possibly queued) task so the caller
     /// can cancel it in place. Returns false when it is running or complete.
+    #[must_use = "true hands the caller the task to cancel"]
     pub(crate) fn transition_to_shutdown(&self) -> bool {
         self.fetch_update_action(|s| {
             if !s.is_idle() {
@@ -297,14 +346,6 @@ impl State {
         })
     }
 
-    /// One CAS attempt, for callers with their own loop (the by-value wake).
-    pub(crate) fn compare_exchange(&self, cur: Snapshot, next: usize) -> Result<(), Snapshot> {
-        self.0
-            .compare_exchange_weak(cur.0, next, AcqRel, Acquire)
-            .map(|_| ())
-            .map_err(Snapshot)
-    }
-
     pub(crate) fn ref_inc(&self) {
         let prev = self
             .0
@@ -318,6 +359,7 @@ impl State {
     /// Drops `n` references; true when they were the last. AcqRel: the
     /// Release half orders this holder's uses before the free; the Acquire
     /// half makes the freeing thread see every other holder's uses.
+    #[must_use = "true means the caller must free the task"]
     pub(crate) fn ref_dec(&self, n: usize) -> bool {
         let prev = Snapshot(self.0.fetch_sub(n * REF_ONE, AcqRel));
         debug_assert!(prev.refs() >= n, "reference count underflow: {prev:?}");

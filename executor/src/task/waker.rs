@@ -11,7 +11,7 @@ use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::header::Header;
-use super::state::{ToNotified, COMPLETE, NOTIFIED, REF_ONE, RUNNING};
+use super::state::{ToNotified, ToNotifiedByVal};
 use super::Notified;
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
@@ -24,9 +24,14 @@ pub(crate) fn borrowed(ptr: NonNull<Header>) -> ManuallyDrop<Waker> {
     ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr().cast(), &VTABLE)) })
 }
 
-fn header<'a>(data: *const ()) -> &'a Header {
-    // SAFETY: every waker built with VTABLE points at a live header on
-    // which it holds (or borrows) a reference, so the header outlives it.
+/// The header a waker's data points at.
+///
+/// # Safety
+/// `data` comes from a waker built with `VTABLE`: it points at a live task
+/// header on which that waker holds (or borrows) a reference, and the
+/// returned borrow is not used after that reference is given up.
+unsafe fn header<'a>(data: *const ()) -> &'a Header {
+    // SAFETY: guaranteed by the caller.
     unsafe { &*data.cast::<Header>() }
 }
 
@@ -34,7 +39,8 @@ fn header<'a>(data: *const ()) -> &'a Header {
 /// `data` comes from a waker built with `VTABLE`: a live task header on
 /// which that waker holds a reference.
 unsafe fn clone(data: *const ()) -> RawWaker {
-    header(data).state.ref_inc();
+    // SAFETY: our caller's contract is `header`'s.
+    unsafe { header(data) }.state.ref_inc();
     RawWaker::new(data, &VTABLE)
 }
 
@@ -42,32 +48,20 @@ unsafe fn clone(data: *const ()) -> RawWaker {
 /// `data` comes from a waker built with `VTABLE`: a live task header on
 /// which that waker holds a reference.
 unsafe fn wake(data: *const ()) {
-    let hdr = header(data);
-    // By value: the waker's own reference becomes the queue's when the
-    // task must be submitted, so no extra increment is needed.
-    let mut cur = hdr.state.load();
-    loop {
-        let (submit, next) = if cur.is(COMPLETE) || cur.is(NOTIFIED) {
-            (false, cur.0 - REF_ONE)
-        } else if cur.is(RUNNING) {
-            (false, (cur.0 | NOTIFIED) - REF_ONE)
-        } else {
-            (true, cur.0 | NOTIFIED)
-        };
-        match hdr.state.compare_exchange(cur, next) {
-            Ok(()) => {
-                if submit {
-                    // SAFETY: NOTIFIED was set by us with the waker's
-                    // reference moving to the queue entry.
-                    let task = unsafe { Notified::from_raw(NonNull::from(hdr)) };
-                    task.schedule();
-                } else if super::state::Snapshot(next).refs() == 0 {
-                    // SAFETY: that was the last reference.
-                    unsafe { (hdr.vtable.dealloc)(NonNull::from(hdr)) };
-                }
-                return;
-            }
-            Err(actual) => cur = actual,
+    // SAFETY: our caller's contract is `header`'s; the borrow ends with
+    // this function, before the reference could be freed below.
+    let hdr = unsafe { header(data) };
+    match hdr.state.transition_to_notified_by_val() {
+        ToNotifiedByVal::Submit => {
+            // SAFETY: the transition set NOTIFIED and moved the waker's
+            // reference to this queue entry.
+            let task = unsafe { Notified::from_raw(NonNull::from(hdr)) };
+            task.schedule();
+        }
+        ToNotifiedByVal::Nothing => {}
+        ToNotifiedByVal::Dealloc => {
+            // SAFETY: that was the last reference.
+            unsafe { (hdr.vtable.dealloc)(NonNull::from(hdr)) };
         }
     }
 }
@@ -76,7 +70,8 @@ unsafe fn wake(data: *const ()) {
 /// `data` comes from a waker built with `VTABLE`: a live task header on
 /// which that waker holds a reference.
 unsafe fn wake_by_ref(data: *const ()) {
-    let hdr = header(data);
+    // SAFETY: our caller's contract is `header`'s.
+    let hdr = unsafe { header(data) };
     if hdr.state.transition_to_notified_by_ref() == ToNotified::Submit {
         // SAFETY: the transition added the reference that this queue entry owns.
         let task = unsafe { Notified::from_raw(NonNull::from(hdr)) };
@@ -88,7 +83,8 @@ unsafe fn wake_by_ref(data: *const ()) {
 /// `data` comes from a waker built with `VTABLE`: a live task header on
 /// which that waker holds a reference.
 unsafe fn drop_waker(data: *const ()) {
-    let hdr = header(data);
+    // SAFETY: our caller's contract is `header`'s.
+    let hdr = unsafe { header(data) };
     if hdr.state.ref_dec(1) {
         // SAFETY: that was the last reference.
         unsafe { (hdr.vtable.dealloc)(NonNull::from(hdr)) };
