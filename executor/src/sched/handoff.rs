@@ -53,6 +53,9 @@ impl Shared {
         // 1. A thread to run the P.
         let idle_m = Idle::mget(&mut lists);
         let fresh = if idle_m.is_none() {
+            // SeqCst, though a stale count only lets one thread too many
+            // start or refuses one hand-off: `max_threads` is a cap on a
+            // runaway, not a precise quota.
             if self.nthreads.load(SeqCst) >= self.config.max_threads {
                 return false;
             }
@@ -60,7 +63,8 @@ impl Shared {
         } else {
             None
         };
-        // 2. Tell the old M.
+        // 2. Tell the old M. The store and fence pair with the old M's
+        // push, `wakep` fence and `retaken` load in `after_local_push`.
         from.retaken.store(true, SeqCst);
         fence(SeqCst);
         from.cur_p.store(usize::MAX, Relaxed);

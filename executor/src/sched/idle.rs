@@ -126,7 +126,12 @@ impl MPark {
             return (Some(w), false);
         }
         match driver {
+            // SeqCst swap: one M wins the driver; it pairs with the
+            // SeqCst store that frees it below (another M then may enter).
             Some(d) if !driver_busy.swap(true, SeqCst) => {
+                // Step 1 of the protocol above; the fence after it pairs
+                // with the fence in `wake` (a Dekker pair on slot and
+                // `in_driver`).
                 self.in_driver.store(true, SeqCst);
                 crate::loom::fence(SeqCst);
                 let handed = self.take();
@@ -198,6 +203,8 @@ impl Idle {
     /// Go's `pidleget`: called with `lists` locked.
     pub(crate) fn pidleget(&self, lists: &mut Lists) -> Option<PToken> {
         let p = lists.pidle.pop()?;
+        // SeqCst: `wakep` and spinning Ms read it after their StoreLoad
+        // fences (steps 2 and 5 of the protocol); the lock orders writers.
         self.npidle.fetch_sub(1, SeqCst);
         Some(p)
     }
@@ -205,6 +212,7 @@ impl Idle {
     /// Go's `pidleput`: called with `lists` locked.
     pub(crate) fn pidleput(&self, lists: &mut Lists, p: PToken) {
         lists.pidle.push(p);
+        // SeqCst: as in `pidleget`.
         self.npidle.fetch_add(1, SeqCst);
     }
 
@@ -224,6 +232,8 @@ impl Idle {
         let i = lists
             .midle
             .iter()
+            // SeqCst: reads the flag `park_once` stores (a preference
+            // only; a stale read picks a less ideal M, never a wrong one).
             .rposition(|m| !m.in_driver.load(SeqCst))
             .or_else(|| lists.midle.len().checked_sub(1))?;
         Some(lists.midle.swap_remove(i))

@@ -106,11 +106,15 @@ impl Processor {
     /// The ring pointer. Acquire pairs with the Release store in
     /// `set_ring`, so the new ring's contents are visible.
     pub(crate) fn ring_ptr(&self) -> *const RunQueue {
+        // Acquire: pairs with the Release store in `set_ring`, so a thief
+        // or the new owner sees the ring's initialised contents.
         self.ring.load(Acquire)
     }
 
     /// Installs a new ring (hand-off, under the idle lock).
     pub(crate) fn set_ring(&self, ring: *const RunQueue) {
+        // Release: publishes the ring, filled by the hand-off, to the
+        // Acquire load in `ring_ptr`.
         self.ring
             .store(ring as *mut RunQueue, std::sync::atomic::Ordering::Release);
     }

@@ -98,6 +98,8 @@ impl RunQueue {
 
     /// Tasks in the ring plus runnext (a racy hint for other threads).
     pub(crate) fn len(&self) -> usize {
+        // Acquire, as a thief loads them (module docs, "Orderings"): the
+        // count is a hint, but never one from before the slots it counts.
         let t = self.tail.load(Acquire);
         let h = self.head.load(Acquire);
         t.wrapping_sub(h).min(RUNQ_SIZE as u32) as usize
@@ -106,6 +108,7 @@ impl RunQueue {
 
     /// Tasks in the ring alone, without runnext (a racy hint).
     pub(crate) fn ring_len(&self) -> usize {
+        // Acquire: as in `len`.
         let t = self.tail.load(Acquire);
         let h = self.head.load(Acquire);
         t.wrapping_sub(h).min(RUNQ_SIZE as u32) as usize

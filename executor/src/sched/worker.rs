@@ -164,6 +164,9 @@ impl MContext {
         }
         self.token.take();
         self.forget_p();
+        // SeqCst: the next hand-off reads it under the idle lock; the
+        // store comes after the old ring is empty, so a later hand-off
+        // never sees a stale flag for a ring that still holds tasks.
         self.park.retaken.store(false, SeqCst);
     }
 
@@ -327,6 +330,8 @@ impl Worker {
         {
             tr.poll(pi, id, t0, std::time::Instant::now());
         }
+        // Acquire: pairs with the SeqCst store in `Shared::handoff`, so we
+        // see the P's new ring installed before we let go of ours.
         if self.ctx.park.retaken.load(Acquire) {
             // sysmon handed our P to another M while this poll ran.
             self.ctx.drop_lost_p();
@@ -348,6 +353,9 @@ impl Worker {
     /// spinner, wake another so new work keeps being picked up.
     fn reset_spinning(&mut self) {
         self.spinning = false;
+        // SeqCst: pairs with the SeqCst load in `wakep` (after its fence):
+        // a submitter that still sees us spinning leaves the wake to us,
+        // and we call `wakep` right after.
         self.shared.idle.nmspinning.fetch_sub(1, SeqCst);
         self.shared.wakep();
     }
@@ -355,6 +363,7 @@ impl Worker {
     fn become_spinning(&mut self) {
         if !self.spinning {
             self.spinning = true;
+            // SeqCst: submitters read it in `wakep` to skip a wake-up.
             self.shared.idle.nmspinning.fetch_add(1, SeqCst);
         }
     }
@@ -363,6 +372,9 @@ impl Worker {
         let was = self.spinning;
         if was {
             self.spinning = false;
+            // SeqCst: step 5 of the protocol in `idle.rs`; the caller
+            // fences and re-checks the queues after it (a Dekker pair with
+            // the submitter's fence in `wakep`).
             shared.idle.nmspinning.fetch_sub(1, SeqCst);
         }
         was
@@ -393,6 +405,7 @@ impl Worker {
             if shared.is_shutting_down() {
                 return None;
             }
+            // Acquire: as in `execute`.
             if self.ctx.park.retaken.load(Acquire) {
                 self.lose_p(shared);
             }
@@ -436,6 +449,9 @@ impl Worker {
             }
             // 5. Steal, if not too many are spinning already.
             let procs = shared.procs.len();
+            // SeqCst loads of counters written with SeqCst RMWs; only a
+            // throttle (Go's "at most half the busy Ps spin"), so a stale
+            // value costs a wasted spin or a skipped one, never a task.
             let busy = procs - shared.idle.npidle.load(SeqCst);
             if self.spinning || 2 * shared.idle.nmspinning.load(SeqCst) < busy {
                 self.become_spinning();
@@ -449,6 +465,7 @@ impl Worker {
                 if lists.shutdown {
                     return None;
                 }
+                // Acquire: as in `execute` (the lock orders it anyway).
                 if self.ctx.park.retaken.load(Acquire) {
                     // Handed off meanwhile (under this same lock): the
                     // token is not ours to put back.

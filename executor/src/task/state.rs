@@ -154,6 +154,8 @@ impl State {
         ))
     }
 
+    /// The state now. Acquire: pairs with the Release half of every
+    /// transition, so a reader that sees `COMPLETE` sees the output.
     pub(crate) fn load(&self) -> Snapshot {
         Snapshot(self.0.load(Acquire))
     }
@@ -302,6 +304,9 @@ impl State {
     /// After waking the join waker, the completer gives up the slot.
     /// Returns the state after the change.
     pub(crate) fn unset_join_waker_after_complete(&self) -> Snapshot {
+        // AcqRel: the Release half tells a JoinHandle dropping now that the
+        // completer is done with the slot; the Acquire half sees the
+        // handle's drop_join_interest if it came first.
         let prev = Snapshot(self.0.fetch_and(!JOIN_WAKER, AcqRel));
         Snapshot(prev.0 & !JOIN_WAKER)
     }
