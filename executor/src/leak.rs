@@ -59,6 +59,15 @@ impl fmt::Display for LeakReport {
 
 impl std::error::Error for LeakReport {}
 
+/// How long `check` waits by default for tasks that are finishing: long
+/// enough for a task woken just before the check to be polled to its end
+/// on a loaded machine, short enough for a test suite.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(1);
+
+/// How often `check` looks again while it waits: often enough that a
+/// clean test ends a few milliseconds after its tasks do.
+const RECHECK_EVERY: Duration = Duration::from_millis(5);
+
 impl LeakGuard {
     /// Starts watching `handle`'s runtime.
     pub fn new(handle: &Handle) -> LeakGuard {
@@ -66,12 +75,13 @@ impl LeakGuard {
         LeakGuard {
             handle: handle.clone(),
             before,
-            grace: Duration::from_secs(1),
+            grace: DEFAULT_GRACE,
             checked: false,
         }
     }
 
-    /// How long `check` waits for finishing tasks before it reports them.
+    /// How long `check` waits for finishing tasks before it reports them
+    /// (default [`DEFAULT_GRACE`]).
     pub fn grace(mut self, grace: Duration) -> LeakGuard {
         self.grace = grace;
         self
@@ -105,7 +115,7 @@ impl LeakGuard {
             if Instant::now() >= deadline {
                 return Err(LeakReport { leaked });
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(RECHECK_EVERY);
         }
     }
 }

@@ -41,6 +41,15 @@ pub fn set_default_driver(factory: DriverFactory) {
     let _ = DEFAULT_DRIVER.set(factory);
 }
 
+/// Most Ms alive at once by default: Go's `debug.SetMaxThreads` default,
+/// a cap on runaway hand-offs rather than a working limit.
+const DEFAULT_MAX_THREADS: usize = 10_000;
+
+/// How long a spare M sits idle before it exits, by default: as the
+/// blocking pool's threads, long enough to ride out a burst of blocking
+/// polls without starting threads again.
+const DEFAULT_SPARE_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
 /// Environment variable that sets the default number of Ps.
 pub const PROCS_ENV: &str = "GOSCHED_PROCS";
 
@@ -84,8 +93,8 @@ impl Default for Builder {
             stack_size: None,
             max_blocking: DEFAULT_MAX_BLOCKING,
             keep_alive: DEFAULT_KEEP_ALIVE,
-            max_threads: 10_000,
-            spare_keep_alive: Duration::from_secs(10),
+            max_threads: DEFAULT_MAX_THREADS,
+            spare_keep_alive: DEFAULT_SPARE_KEEP_ALIVE,
             driver: None,
         }
     }

@@ -59,11 +59,17 @@ pub(crate) enum Wakeup {
     Shutdown,
 }
 
-/// How an idle M sleeps and is woken.
+/// How an idle M sleeps and is woken. Shared between the M (the sleeper)
+/// and whoever wakes it; each field says who writes it.
 pub(crate) struct MPark {
+    /// The hand-off: filled by a waker (`wake`, or the hand-off for a
+    /// fresh M), taken by the M.
     pub(crate) slot: Mutex<Option<Wakeup>>,
-    /// Blocked in the driver rather than the thread parker.
+    /// Blocked in the driver rather than the thread parker. Written by
+    /// the M around its park; read by wakers.
     pub(crate) in_driver: AtomicBool,
+    /// The M's thread, to unpark: written once by the M before it first
+    /// sleeps.
     pub(crate) thread: Mutex<Option<thread::Thread>>,
     /// The P this M holds (`usize::MAX`: none). Written by the M when it
     /// acquires or releases a P; read by schedtrace.
@@ -169,9 +175,18 @@ impl MPark {
     }
 }
 
+/// What `Idle::lists` guards: every field is read and written only with
+/// that lock held, which the `&mut Lists` argument of the functions below
+/// proves.
 pub(crate) struct Lists {
+    /// Idle Ps (Go's `pidle`): `pidleput` by an M giving its P up,
+    /// `pidleget` by `startm`, a re-checking M, or `block_in_place`.
     pub(crate) pidle: Vec<PToken>,
+    /// Idle Ms (Go's `midle`): an M pushes itself before it sleeps;
+    /// `startm`, the hand-off and shutdown pop them; a spare M that exits
+    /// removes itself.
     pub(crate) midle: Vec<Arc<MPark>>,
+    /// Set once by `Shared::shutdown`; no M goes to sleep after seeing it.
     pub(crate) shutdown: bool,
 }
 

@@ -60,6 +60,11 @@ pub(crate) struct Leftovers {
     _tasks: Vec<Notified>,
 }
 
+/// Spreads an M's index over 64 bits before it seeds the M's steal-order
+/// generator: 2^64 divided by the golden ratio (Knuth's multiplicative
+/// hash), so consecutive Ms start far apart.
+const SEED_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// How often a bounded join looks whether a thread has exited.
 const JOIN_POLL: std::time::Duration = std::time::Duration::from_millis(1);
 
@@ -124,29 +129,45 @@ impl RingArena {
     }
 }
 
-/// Everything Ms and wakers share.
+/// Everything Ms and wakers share. Fields say who writes them; a field
+/// not written after construction says so.
 pub(crate) struct Shared {
+    /// The Ps (fixed at construction). Each P's fields document their
+    /// own writers (`processor.rs`).
     pub(crate) procs: Box<[Processor]>,
+    /// Every ring ever made; written under its lock by `alloc_ring`,
+    /// `retire_ring` and read by `finish_shutdown`.
     rings: Mutex<RingArena>,
+    /// The global run queue: any thread pushes, Ms pop.
     pub(crate) inject: Injector,
+    /// Idle Ps and Ms and the spinning count (`idle.rs` says who writes
+    /// what, mostly under its `lists` lock).
     pub(crate) idle: Idle,
+    /// Every live task; each shard under its own lock (`registry.rs`).
     pub(crate) registry: Registry,
+    /// What idle Ms block in (fixed at construction).
     pub(crate) driver: Option<Arc<dyn Driver>>,
+    /// The blocking pool (its state under its own lock).
     pub(crate) blocking: crate::blocking::BlockingPool,
+    /// Settings (fixed at construction).
     pub(crate) config: Config,
     /// Set once, by `shutdown` step 1 (SeqCst: `schedule` pairs with it).
     shutdown: AtomicBool,
     /// Set by whoever runs `finish_shutdown`, so it runs once.
     finished: AtomicBool,
-    /// Threads started for Ms; joined at shutdown.
+    /// Threads started for Ms: pushed by `spawn_m`, taken by `shutdown`.
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
-    /// Ms alive (Go's `mcount`).
+    /// Ms alive (Go's `mcount`): incremented by `spawn_m` before the
+    /// thread starts, decremented by the thread as it exits.
     pub(crate) nthreads: AtomicUsize,
-    /// Every M's parker, for schedtrace.
+    /// Every M's parker, for schedtrace and sysmon: pushed when an M is
+    /// made, removed by a spare M that exits; under its lock.
     ms: Mutex<Vec<Arc<MPark>>>,
-    /// The event trace, when `GOSCHED_TRACE` names a file.
+    /// The event trace, when `GOSCHED_TRACE` names a file (fixed at
+    /// construction; each M buffers its own events).
     pub(crate) trace: Option<crate::trace::TraceSink>,
-    /// The monitor thread, when one runs.
+    /// The monitor thread, when one runs: set by `start`, taken by
+    /// `shutdown`.
     sysmon: Mutex<Option<(Arc<sysmon::SysmonStop>, std::thread::JoinHandle<()>)>>,
 }
 
@@ -237,7 +258,7 @@ impl Shared {
         self.nthreads.fetch_add(1, SeqCst);
         let res = b.spawn(move || {
             let _enter = crate::runtime::enter_handle(shared.clone());
-            let seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (&park as *const _ as u64);
+            let seed = seed.wrapping_mul(SEED_MIX) ^ (&park as *const _ as u64);
             Worker::new(shared.clone(), park, seed).run();
             drop(_enter);
             // The last M out after a shutdown that could not wait for it

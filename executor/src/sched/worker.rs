@@ -51,6 +51,11 @@ use crate::task::Notified;
 /// Steal passes before an M gives up (Go: `stealTries`).
 const STEAL_TRIES: usize = 4;
 
+/// Every this many ticks the global queue goes first (Go's
+/// `schedtick%61 == 0`): a prime, so that it does not fall into step with
+/// a program's own periodic pattern of spawns.
+const GLOBAL_QUEUE_INTERVAL: u64 = 61;
+
 /// The M's scheduling state that tasks can reach mid-poll (wakers,
 /// `spawn`, `block_in_place`). Lives in a `Box` owned by the worker, and
 /// is only touched by its own thread.
@@ -187,10 +192,13 @@ impl MContext {
     }
 }
 
-/// A worker thread's state.
+/// A worker thread's state. Owned and touched only by its own thread.
 pub(crate) struct Worker {
     shared: Arc<Shared>,
+    /// What tasks reach mid-poll (through `CURRENT_M`); boxed so its
+    /// address stays put while the worker moves.
     ctx: Box<MContext>,
+    /// Counted in `nmspinning` (this M is looking for work with a P).
     spinning: bool,
     /// Consecutive picks from runnext.
     runnext_streak: u32,
@@ -415,10 +423,10 @@ impl Worker {
                 .expect("an M with a P owns a ring");
             let tick = shared.procs[pi].schedtick.load(Relaxed);
             // 1. Fairness: the global queue, and the poller, now and then.
-            if tick % 61 == 0 && self.runnext_streak == 0 {
+            if tick % GLOBAL_QUEUE_INTERVAL == 0 && self.runnext_streak == 0 {
                 // A batch, not Go's single task: with a local ring that
                 // never empties (tasks yielding in a loop), one task per
-                // 61 ticks starves remote spawns; the batch joins the
+                // interval starves remote spawns; the batch joins the
                 // ring's tail and takes turns with the local tasks.
                 if let Some(t) = self.globrunqget(shared, &ring, pi) {
                     return Some((t, false));
