@@ -57,10 +57,7 @@ impl TraceSink {
     }
 
     fn push_all(&self, mut batch: Vec<Event>) {
-        self.events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .append(&mut batch);
+        crate::loom::lock_std(&self.events).append(&mut batch);
     }
 
     /// An instant event on P `p`'s track, from any thread (sysmon).
@@ -71,7 +68,7 @@ impl TraceSink {
 
     /// Writes the file: the metadata naming each track, then every event.
     pub(crate) fn write(&self, procs: usize) -> io::Result<()> {
-        let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()));
+        let events = std::mem::take(&mut *crate::loom::lock_std(&self.events));
         let mut out = String::with_capacity(events.len() * 96 + 256);
         out.push_str("{\"traceEvents\":[\n");
         for p in 0..procs {

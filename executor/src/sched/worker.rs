@@ -192,6 +192,18 @@ impl MContext {
     }
 }
 
+/// What `release_p_and_recheck` found.
+enum Recheck {
+    /// A task from the global queue: run it (the P is still held).
+    Run(Notified),
+    /// Look for work again from step 1 (a P is held again, or was lost).
+    Again,
+    /// Shutdown: return.
+    Stop,
+    /// Nothing: sleep (the P is idle, this M on `midle`).
+    Sleep,
+}
+
 /// A worker thread's state. Owned and touched only by its own thread.
 pub(crate) struct Worker {
     shared: Arc<Shared>,
@@ -468,63 +480,11 @@ impl Worker {
                 }
             }
             // 6. Give up the P, re-check, sleep.
-            {
-                let mut lists = lock(&shared.idle.lists);
-                if lists.shutdown {
-                    return None;
-                }
-                // Acquire: as in `execute` (the lock orders it anyway).
-                if self.ctx.park.retaken.load(Acquire) {
-                    // Handed off meanwhile (under this same lock): the
-                    // token is not ours to put back.
-                    drop(lists);
-                    self.lose_p(shared);
-                    continue;
-                }
-                if !shared.inject.is_empty() {
-                    drop(lists);
-                    if let Some(t) = self.globrunqget(shared, &ring, pi) {
-                        return Some((t, false));
-                    }
-                    continue;
-                }
-                let p = self.ctx.release().expect("M without a P");
-                shared.procs[pi].running.store(false, Relaxed);
-                stat(&shared.procs[pi].metrics.parks, 1);
-                if let Some(tr) = self.trace.as_mut() {
-                    tr.park(pi);
-                }
-                shared.idle.pidleput(&mut lists, p);
-                lists.midle.push(self.ctx.park.clone());
-            }
-            // Re-check before sleeping. The global queue is lock-free, so a
-            // remote push can land after our check under the lock while
-            // its `wakep` still saw no idle P: the pusher's fence and our
-            // fence below form a Dekker pair over (queue, npidle), so one
-            // of us sees the other. A spinner also re-checks every ring,
-            // since submitters skipped `wakep` while it spun (step 5 in
-            // `idle.rs`).
-            let was_spinning = self.stop_spinning(shared);
-            crate::loom::fence(SeqCst);
-            let work = if was_spinning {
-                shared.has_any_work()
-            } else {
-                !shared.inject.is_empty()
-            };
-            if work {
-                let mut lists = lock(&shared.idle.lists);
-                if Idle::remove_m(&mut lists, &self.ctx.park) {
-                    if let Some(p) = shared.idle.pidleget(&mut lists) {
-                        drop(lists);
-                        self.ctx.acquire(p);
-                        self.runnext_streak = 0;
-                        if was_spinning {
-                            self.become_spinning();
-                        }
-                        continue;
-                    }
-                    lists.midle.push(self.ctx.park.clone());
-                }
+            match self.release_p_and_recheck(shared, &ring, pi) {
+                Recheck::Run(t) => return Some((t, false)),
+                Recheck::Again => continue,
+                Recheck::Stop => return None,
+                Recheck::Sleep => {}
             }
             match self.stopm(shared) {
                 Wakeup::P(p, spinning) => self.take_handed_p(p, spinning),
@@ -534,6 +494,72 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Step 6 of `find_runnable` up to the sleep: gives P `pi` back and
+    /// puts this M on `midle` (one critical section), then re-checks the
+    /// queues without the lock (step 5 of the protocol in `idle.rs`) and
+    /// takes a P again if work turned up.
+    fn release_p_and_recheck(&mut self, shared: &Shared, ring: &Local<'_>, pi: usize) -> Recheck {
+        {
+            let mut lists = lock(&shared.idle.lists);
+            if lists.shutdown {
+                return Recheck::Stop;
+            }
+            // Acquire: as in `execute` (the lock orders it anyway).
+            if self.ctx.park.retaken.load(Acquire) {
+                // Handed off meanwhile (under this same lock): the
+                // token is not ours to put back.
+                drop(lists);
+                self.lose_p(shared);
+                return Recheck::Again;
+            }
+            if !shared.inject.is_empty() {
+                drop(lists);
+                return match self.globrunqget(shared, ring, pi) {
+                    Some(t) => Recheck::Run(t),
+                    None => Recheck::Again,
+                };
+            }
+            let p = self.ctx.release().expect("M without a P");
+            shared.procs[pi].running.store(false, Relaxed);
+            stat(&shared.procs[pi].metrics.parks, 1);
+            if let Some(tr) = self.trace.as_mut() {
+                tr.park(pi);
+            }
+            shared.idle.pidleput(&mut lists, p);
+            lists.midle.push(self.ctx.park.clone());
+        }
+        // Re-check before sleeping. The global queue is lock-free, so a
+        // remote push can land after our check under the lock while
+        // its `wakep` still saw no idle P: the pusher's fence and our
+        // fence below form a Dekker pair over (queue, npidle), so one
+        // of us sees the other. A spinner also re-checks every ring,
+        // since submitters skipped `wakep` while it spun (step 5 in
+        // `idle.rs`).
+        let was_spinning = self.stop_spinning(shared);
+        crate::loom::fence(SeqCst);
+        let work = if was_spinning {
+            shared.has_any_work()
+        } else {
+            !shared.inject.is_empty()
+        };
+        if work {
+            let mut lists = lock(&shared.idle.lists);
+            if Idle::remove_m(&mut lists, &self.ctx.park) {
+                if let Some(p) = shared.idle.pidleget(&mut lists) {
+                    drop(lists);
+                    self.ctx.acquire(p);
+                    self.runnext_streak = 0;
+                    if was_spinning {
+                        self.become_spinning();
+                    }
+                    return Recheck::Again;
+                }
+                lists.midle.push(self.ctx.park.clone());
+            }
+        }
+        Recheck::Sleep
     }
 
     /// Go's `globrunqget`: takes a fair share of the global queue (its

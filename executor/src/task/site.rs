@@ -56,7 +56,7 @@ mod recorded {
 
     #[cold]
     pub(super) fn intern_far(loc: &'static Location<'static>) -> u32 {
-        let mut t = table().lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = crate::loom::lock_std(table());
         let i = match t.iter().position(|l| std::ptr::eq(*l, loc)) {
             Some(i) => i,
             None => {
@@ -70,7 +70,7 @@ mod recorded {
     /// The site with code `code`.
     pub(crate) fn lookup(code: u32) -> &'static Location<'static> {
         if code & 1 == 1 {
-            return table().lock().unwrap_or_else(|e| e.into_inner())[(code >> 1) as usize];
+            return crate::loom::lock_std(table())[(code >> 1) as usize];
         }
         let addr = anchor().wrapping_add(code as i32 as isize as usize);
         let ptr = std::ptr::with_exposed_provenance::<Location<'static>>(addr);

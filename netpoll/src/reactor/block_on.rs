@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::io_state::lock;
 use super::{Inner, Reactor};
+use crate::loom::lock_std as lock;
 
 struct BlockOnWaker {
     /// Set by a wake, swapped back by the polling loop.

@@ -415,13 +415,6 @@ impl IoState {
     }
 }
 
-/// Locks a std mutex (the reactor's other locks, which loom does not
-/// model), ignoring poison: the data behind them stays consistent even if
-/// a waker panicked while one was held (wakers run outside them).
-pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 #[cfg(all(test, not(gosched_loom)))]
 mod tests {
     use super::*;

@@ -82,9 +82,10 @@ use mio::event::Source;
 
 pub use current::EnterGuard;
 
+use crate::loom::lock_std as lock;
 use crate::time::driver::Timers;
 use crate::time::wheel::Fired;
-use io_state::{lock, IoState};
+use io_state::IoState;
 use table::Table;
 use wake_latch::WakeLatch;
 

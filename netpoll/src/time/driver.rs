@@ -39,7 +39,7 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use super::wheel::{Fired, TimerKey, Wheel};
-use crate::reactor::io_state::lock;
+use crate::loom::lock_std as lock;
 
 /// The timer driver has shut down (its reactor's `Driver::shutdown` ran,
 /// which the runtime does when it is dropped): no timer fires any more.
