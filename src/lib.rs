@@ -64,7 +64,9 @@ pub mod task {
 }
 
 /// Makes the netpoller the default driver of every runtime the executor
-/// builds (including the global one behind `spawn`). Idempotent.
+/// builds (including the global one behind `spawn`). Idempotent. Every
+/// public function of this crate that may start a runtime calls it first;
+/// `tests/wiring.rs` checks each entry point's runtime.
 fn install_netpoll() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -75,8 +77,29 @@ fn install_netpoll() {
     });
 }
 
-/// Builds a [`Runtime`]: the executor's builder with the netpoller as the
-/// driver.
+/// Defines each of the root `Builder`'s option methods as a forward to the
+/// executor's builder method of the same name, with its doc, and the list
+/// of their names that a test compares with `gosched_executor::Builder::OPTIONS`.
+macro_rules! forward_options {
+    ($( $(#[$doc:meta])* fn $name:ident($arg:ident: $ty:ty); )*) => {
+        impl Builder {
+            $(
+                $(#[$doc])*
+                pub fn $name(self, $arg: $ty) -> Self {
+                    Builder { inner: self.inner.$name($arg) }
+                }
+            )*
+        }
+
+        /// The option methods forwarded, for the parity test.
+        #[cfg(test)]
+        const FORWARDED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+/// Builds a [`Runtime`]: the executor's builder, every option forwarded,
+/// with a fresh netpoller as the driver unless [`Builder::driver`] names
+/// another.
 ///
 /// ```
 /// let rt = gosched::Runtime::builder().procs(2).thread_name("svc").build().unwrap();
@@ -87,61 +110,33 @@ pub struct Builder {
     inner: gosched_executor::Builder,
 }
 
-impl Builder {
+forward_options! {
     /// Number of Ps (Go's GOMAXPROCS). Default: `GOSCHED_PROCS`, else the
     /// number of available CPUs.
-    pub fn procs(self, n: usize) -> Self {
-        Builder {
-            inner: self.inner.procs(n),
-        }
-    }
-
+    fn procs(n: usize);
     /// Name of the worker threads.
-    pub fn thread_name(self, name: impl Into<String>) -> Self {
-        Builder {
-            inner: self.inner.thread_name(name),
-        }
-    }
-
+    fn thread_name(name: impl Into<String>);
     /// Stack size of worker threads.
-    pub fn stack_size(self, bytes: usize) -> Self {
-        Builder {
-            inner: self.inner.stack_size(bytes),
-        }
-    }
-
-    /// Maximum number of `spawn_blocking` threads (default 512).
-    pub fn max_blocking_threads(self, n: usize) -> Self {
-        Builder {
-            inner: self.inner.max_blocking_threads(n),
-        }
-    }
-
+    fn stack_size(bytes: usize);
+    /// Maximum number of `spawn_blocking` threads (default 512; zero is
+    /// rejected by `build`).
+    fn max_blocking_threads(n: usize);
     /// How long an idle blocking thread waits before it exits (default 10 s).
-    pub fn blocking_keep_alive(self, d: std::time::Duration) -> Self {
-        Builder {
-            inner: self.inner.blocking_keep_alive(d),
-        }
-    }
-
+    fn blocking_keep_alive(d: std::time::Duration);
     /// Most worker threads (Ms) alive at once (Go's max threads, default
     /// 10,000). Ms beyond `procs` start when a P is handed off from a
     /// blocked M.
-    pub fn max_threads(self, n: usize) -> Self {
-        Builder {
-            inner: self.inner.max_threads(n),
-        }
-    }
-
+    fn max_threads(n: usize);
     /// How long a spare worker thread (one started for a hand-off) may sit
     /// idle before it exits (default 10 s).
-    pub fn spare_thread_keep_alive(self, d: std::time::Duration) -> Self {
-        Builder {
-            inner: self.inner.spare_thread_keep_alive(d),
-        }
-    }
+    fn spare_thread_keep_alive(d: std::time::Duration);
+    /// The driver idle workers block in, instead of a fresh netpoller.
+    fn driver(driver: Arc<dyn gosched_executor::Driver>);
+}
 
-    /// Starts the runtime, with a fresh netpoller as its driver.
+impl Builder {
+    /// Starts the runtime, with a fresh netpoller as its driver (unless
+    /// [`Builder::driver`] named one).
     ///
     /// Fails with `InvalidInput` for zero Ps or a bad `GOSCHED_PROCS`, and
     /// with the OS error when the poller or a thread cannot be made.
@@ -290,6 +285,14 @@ where
 pub fn block_on<F: Future>(future: F) -> F::Output {
     install_netpoll();
     gosched_executor::block_on(future)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_builder_forwards_every_executor_option() {
+        assert_eq!(super::FORWARDED, gosched_executor::Builder::OPTIONS);
+    }
 }
 
 /// The README's code blocks, compiled and run as doc tests.

@@ -8,18 +8,25 @@ use std::time::Duration;
 use gosched::sync::context::Context;
 use gosched::sync::Mutex;
 
+fn has_netpoller(h: &gosched::Handle) -> bool {
+    h.driver()
+        .is_some_and(|d| d.as_any().is::<gosched_netpoll::Reactor>())
+}
+
 #[test]
 fn every_runtime_gets_the_netpoller_as_its_driver() {
     let rt = gosched::Runtime::builder().procs(1).build().unwrap();
-    let driver = rt.handle().driver().expect("a driver");
-    assert!(driver.as_any().is::<gosched_netpoll::Reactor>());
+    assert!(has_netpoller(rt.handle()));
+    assert!(has_netpoller(gosched::Runtime::new().unwrap().handle()));
+    assert!(gosched::run(async {
+        has_netpoller(&gosched::Handle::current())
+    }));
     // And the global runtime behind `spawn` too.
     let global = gosched::block_on(gosched::spawn(async { gosched::Handle::current() })).unwrap();
-    assert!(global
-        .driver()
-        .unwrap()
-        .as_any()
-        .is::<gosched_netpoll::Reactor>());
+    assert!(has_netpoller(&global));
+    let from_blocking =
+        gosched::block_on(gosched::spawn_blocking(gosched::Handle::current)).unwrap();
+    assert!(has_netpoller(&from_blocking));
 }
 
 #[test]

@@ -101,6 +101,20 @@ impl Default for Builder {
 }
 
 impl Builder {
+    /// The name of every option method, in order. A crate that wraps this
+    /// builder (the `gosched` crate does) checks its own list against this
+    /// one, so an option added here cannot be missing there.
+    pub const OPTIONS: &'static [&'static str] = &[
+        "procs",
+        "thread_name",
+        "stack_size",
+        "max_blocking_threads",
+        "blocking_keep_alive",
+        "max_threads",
+        "spare_thread_keep_alive",
+        "driver",
+    ];
+
     /// Number of Ps (Go's GOMAXPROCS). Default: `GOSCHED_PROCS`, else the
     /// number of available CPUs.
     pub fn procs(mut self, n: usize) -> Self {
