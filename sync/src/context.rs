@@ -25,6 +25,13 @@
 //!    repeat for each live child (with an explicit work list, so deep trees
 //!    cannot overflow the stack).
 //!
+//! Dropping is iterative too: a node owns its parent, so letting the last
+//! `Context` of a long chain go would drop one level inside the drop of the
+//! next and overflow the stack (a 2 MiB stack holds some 50k levels).
+//! `Node`'s `Drop` instead takes its parent out and keeps walking up while
+//! it holds the last reference to it (`Arc::into_inner`), freeing each
+//! level in a loop.
+//!
 //! Waiting: [`Context::done`] is a plain future; [`Context::done_chan`] is
 //! Go's `Done()` channel (a rendezvous channel made on first use and closed
 //! on cancel), for use as a [`select!`](crate::select) arm.
@@ -117,6 +124,21 @@ enum Kind {
 struct Node {
     parent: Option<Context>,
     kind: Kind,
+}
+
+impl Drop for Node {
+    /// Frees the chain of ancestors that only this node kept alive in a
+    /// loop rather than by recursion (see "Design").
+    fn drop(&mut self) {
+        let mut parent = self.parent.take();
+        while let Some(ctx) = parent {
+            // `Some` only for the last strong reference: nobody else can
+            // reach that node any more, so its parent is ours to take. The
+            // node itself is dropped at the end of this iteration with no
+            // parent left, so its own `drop` does not recurse.
+            parent = Arc::into_inner(ctx.node).and_then(|mut node| node.parent.take());
+        }
+    }
 }
 
 /// A cancellation scope with an optional deadline and values; cheap to
