@@ -20,10 +20,19 @@
 //!
 //! Cancel, step by step (`cancel_tree`):
 //! 1. Lock the node; if `err` is already set, stop (first cause wins).
-//! 2. Set `err`, set the `done` flag, take the waiters and the children.
-//! 3. Unlock, close the `done_chan` if one was made, wake the waiters, then
-//!    repeat for each live child (with an explicit work list, so deep trees
-//!    cannot overflow the stack).
+//! 2. Set `err`, set the `done` flag, take the waiters, the children and
+//!    the deadline's timer entry.
+//! 3. Unlock, remove the timer entry (Go's `cancel` stops its timer), close
+//!    the `done_chan` if one was made, wake the waiters, then repeat for
+//!    each live child (with an explicit work list, so deep trees cannot
+//!    overflow the stack).
+//!
+//! Dropping is iterative too: a node owns its parent, so letting the last
+//! `Context` of a long chain go would drop one level inside the drop of the
+//! next and overflow the stack (a 2 MiB stack holds some 50k levels).
+//! `Node`'s `Drop` instead takes its parent out and keeps walking up while
+//! it holds the last reference to it (`Arc::into_inner`), freeing each
+//! level in a loop.
 //!
 //! Waiting: [`Context::done`] is a plain future; [`Context::done_chan`] is
 //! Go's `Done()` channel (a rendezvous channel made on first use and closed
@@ -39,8 +48,8 @@
 //!
 //! A deadline is just "cancel with `DeadlineExceeded` at time t", so it can
 //! be driven by anything that can call back later:
-//! - By default, by one lazily started std thread (`ThreadTimer`) with a
-//!   heap of deadlines: works on any executor and on none.
+//! - By default, by one lazily started std thread (`ThreadTimer`) with an
+//!   ordered map of deadlines: works on any executor and on none.
 //! - The runtime can install its own timer once at start-up with
 //!   [`set_timer`] (gosched will pass netpoll's timers), with no dependency
 //!   from this crate on netpoll.
@@ -48,19 +57,32 @@
 //!   returns a [`DeadlineDriver`] to spawn, which cancels the context when
 //!   the given sleep future completes.
 //!
+//! A timer entry lives only as long as it is needed, as Go's `cancel()`
+//! stops its timer: [`Timer::schedule`] returns a [`TimerKey`] that the
+//! node keeps in its state, and both cancellation (step 3 above) and the
+//! drop of the node's last handle give it to [`Timer::cancel`], which
+//! frees the entry and its callback at once. Registering the entry
+//! (`Context::arm_deadline`):
+//! 1. Schedule, without holding the node's lock (a timer may fire at once,
+//!    from inside `schedule`, and the callback locks the node).
+//! 2. Lock the node. If it is already done (cancelled meanwhile, or fired),
+//!    unlock and cancel the key: nobody else will. Otherwise store the key,
+//!    which step 3 of "Cancel" or the node's drop will cancel.
+//!
 //! # Invariants
 //!
 //! - `err` goes from `None` to `Some` once and never changes again.
 //! - When a node's `err` is set, every descendant's is set too (by the time
 //!   `cancel` returns, or at the descendant's creation).
+//! - A node's `timer` key is set only while its `err` is `None`; whoever
+//!   clears it (cancel, or the node's drop) cancels the entry.
 
 use std::any::Any;
-use std::cmp::Ordering as CmpOrdering;
-use std::collections::BinaryHeap;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex as StdMutex, OnceLock, Weak};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -99,6 +121,10 @@ struct CancelState {
     children: Vec<Weak<Node>>,
     /// Go's `Done()` channel, made on first use; closed on cancel.
     done_chan: Option<(chan::Sender<()>, chan::Receiver<()>)>,
+    /// The pending entry of the installed [`Timer`] that enforces this
+    /// node's own deadline (see "Deadlines and timers"); `None` when the
+    /// deadline is inherited, already handled, or there is none.
+    timer: Option<TimerKey>,
 }
 
 struct CancelNode {
@@ -117,6 +143,28 @@ enum Kind {
 struct Node {
     parent: Option<Context>,
     kind: Kind,
+}
+
+impl Drop for Node {
+    /// Frees the chain of ancestors that only this node kept alive in a
+    /// loop rather than by recursion (see "Design"), and removes this
+    /// node's pending timer entry.
+    fn drop(&mut self) {
+        if let Kind::Cancel(c) = &mut self.kind {
+            let st = c.state.get_mut().unwrap_or_else(|e| e.into_inner());
+            if let Some(key) = st.timer.take() {
+                timer().cancel(key);
+            }
+        }
+        let mut parent = self.parent.take();
+        while let Some(ctx) = parent {
+            // `Some` only for the last strong reference: nobody else can
+            // reach that node any more, so its parent is ours to take. The
+            // node itself is dropped at the end of this iteration with no
+            // parent left, so its own `drop` does not recurse.
+            parent = Arc::into_inner(ctx.node).and_then(|mut node| node.parent.take());
+        }
+    }
 }
 
 /// A cancellation scope with an optional deadline and values; cheap to
@@ -187,7 +235,11 @@ fn cancel_tree(root: &Arc<Node>, err: ContextError) {
         }
         let children = std::mem::take(&mut st.children);
         let done_chan = st.done_chan.take();
+        let timer_key = st.timer.take();
         drop(st);
+        if let Some(key) = timer_key {
+            timer().cancel(key);
+        }
         if let Some((tx, _)) = done_chan {
             tx.close();
         }
@@ -238,6 +290,7 @@ impl Context {
                     waiters: WaitList::new(),
                     children: Vec::new(),
                     done_chan: None,
+                    timer: None,
                 }),
             }),
         });
@@ -288,17 +341,36 @@ impl Context {
     pub fn with_deadline(&self, deadline: Instant) -> (Context, CancelHandle) {
         let (ctx, handle) = self.child_with_deadline(deadline);
         if ctx.err().is_none() && ctx.deadline() == Some(deadline) {
-            let weak = Arc::downgrade(&ctx.node);
-            timer().schedule(
-                deadline,
-                Box::new(move || {
-                    if let Some(node) = weak.upgrade() {
-                        cancel_tree(&node, ContextError::DeadlineExceeded);
-                    }
-                }),
-            );
+            ctx.arm_deadline(deadline);
         }
         (ctx, handle)
+    }
+
+    /// Steps 1-2 of "Registering the entry": schedules the cancellation of
+    /// this (cancel) node at `deadline` and records the timer key in it.
+    fn arm_deadline(&self, deadline: Instant) {
+        let Kind::Cancel(c) = &self.node.kind else {
+            return;
+        };
+        let weak = Arc::downgrade(&self.node);
+        let timer = timer();
+        // Step 1: no lock held (the callback may run inside `schedule`).
+        let key = timer.schedule(
+            deadline,
+            Box::new(move || {
+                if let Some(node) = weak.upgrade() {
+                    cancel_tree(&node, ContextError::DeadlineExceeded);
+                }
+            }),
+        );
+        // Step 2.
+        let mut st = c.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.err.is_some() {
+            drop(st);
+            timer.cancel(key);
+        } else {
+            st.timer = Some(key);
+        }
     }
 
     /// The child for a deadline: inherits an earlier parent deadline (whose
@@ -575,11 +647,35 @@ impl<F: Future<Output = ()>> Future for DeadlineDriver<F> {
     }
 }
 
-/// Something that can run a callback at a given time. Install one with
-/// [`set_timer`]; otherwise a std thread does it.
+/// Names one pending entry of a [`Timer`], for [`Timer::cancel`].
+///
+/// The timer that returns it chooses both fields: `deadline` is the one
+/// the entry was scheduled for (so a timer ordered by time can find the
+/// entry without a second index), `id` tells apart entries with the same
+/// deadline and must be unique among the timer's pending entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimerKey {
+    /// The deadline the entry was scheduled for.
+    pub deadline: Instant,
+    /// Unique among the timer's pending entries.
+    pub id: u64,
+}
+
+/// Something that can run a callback at a given time, and forget it again.
+/// Install one with [`set_timer`]; otherwise a std thread does it.
+///
+/// Contexts cancel every entry they no longer need (when cancelled before
+/// the deadline, or dropped), so a timer should free an entry's memory in
+/// `cancel` rather than at its deadline.
 pub trait Timer: Send + Sync {
-    /// Calls `fire` at (or soon after) `deadline`, from any thread.
-    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>);
+    /// Calls `fire` at (or soon after) `deadline`, from any thread, unless
+    /// the returned key is cancelled first. `fire` may also be called
+    /// before `schedule` returns if the deadline has passed.
+    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerKey;
+
+    /// Removes the entry named by `key` and drops its callback without
+    /// calling it. A no-op if the entry already fired or was cancelled.
+    fn cancel(&self, key: TimerKey);
 }
 
 static TIMER: OnceLock<&'static dyn Timer> = OnceLock::new();
@@ -590,12 +686,14 @@ static TIMER: OnceLock<&'static dyn Timer> = OnceLock::new();
 ///
 /// ```
 /// use std::time::Instant;
-/// use gosched_sync::context::{set_timer, Timer};
+/// use gosched_sync::context::{set_timer, Timer, TimerKey};
 /// struct Immediate;
 /// impl Timer for Immediate {
-///     fn schedule(&self, _at: Instant, fire: Box<dyn FnOnce() + Send>) {
-///         fire()
+///     fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerKey {
+///         fire();
+///         TimerKey { deadline, id: 0 } // already fired: nothing to cancel
 ///     }
+///     fn cancel(&self, _key: TimerKey) {}
 /// }
 /// static IMMEDIATE: Immediate = Immediate;
 /// let _installed = set_timer(&IMMEDIATE);
@@ -605,92 +703,105 @@ pub fn set_timer(timer: &'static dyn Timer) -> bool {
 }
 
 fn timer() -> &'static dyn Timer {
-    *TIMER.get_or_init(|| {
-        static DEFAULT: OnceLock<ThreadTimer> = OnceLock::new();
-        DEFAULT.get_or_init(ThreadTimer::start)
-    })
+    *TIMER.get_or_init(|| DEFAULT_TIMER.get_or_init(ThreadTimer::start))
 }
 
-/// The default [`Timer`]: one std thread sleeping until the earliest of a
-/// heap of deadlines.
+/// The default timer; started only if no other timer was installed first.
+static DEFAULT_TIMER: OnceLock<ThreadTimer> = OnceLock::new();
+
+/// How many entries the default timer thread holds (deadlines that are
+/// neither fired nor cancelled); 0 when it was never started. For tests
+/// that check that cancelled and dropped contexts free their entries.
+#[doc(hidden)]
+pub fn default_timer_pending() -> usize {
+    DEFAULT_TIMER.get().map_or(0, ThreadTimer::pending)
+}
+
+/// The default [`Timer`]: one std thread sleeping until the earliest of an
+/// ordered map of deadlines.
+///
+/// The map is keyed by [`TimerKey`] (deadline, then id), so the earliest
+/// entry is the first and `cancel` removes any entry in O(log n). The
+/// thread is woken through the condvar only when `schedule` makes a new
+/// earliest deadline; a `cancel` of the earliest entry does not wake it:
+/// it wakes at the old deadline, finds nothing due, and sleeps until the
+/// new first one.
 struct ThreadTimer {
-    heap: Arc<(StdMutex<BinaryHeap<Entry>>, Condvar)>,
+    shared: Arc<(StdMutex<BTreeMap<TimerKey, Callback>>, Condvar)>,
 }
 
-struct Entry {
-    at: Instant,
-    seq: u64,
-    fire: Box<dyn FnOnce() + Send>,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest.
-    fn cmp(&self, other: &Self) -> CmpOrdering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
-    }
-}
+type Callback = Box<dyn FnOnce() + Send>;
 
 impl ThreadTimer {
     fn start() -> ThreadTimer {
-        let heap: Arc<(StdMutex<BinaryHeap<Entry>>, Condvar)> = Arc::default();
-        let h = heap.clone();
+        let shared: Arc<(StdMutex<BTreeMap<TimerKey, Callback>>, Condvar)> = Arc::default();
+        let s = shared.clone();
         std::thread::Builder::new()
             .name("gosched-context-timer".into())
-            .spawn(move || Self::run(&h))
+            .spawn(move || Self::run(&s))
             .expect("spawn the context timer thread");
-        ThreadTimer { heap }
+        ThreadTimer { shared }
     }
 
-    fn run(heap: &(StdMutex<BinaryHeap<Entry>>, Condvar)) {
-        let (lock, cv) = heap;
-        let mut h = lock.lock().unwrap_or_else(|e| e.into_inner());
+    fn run(shared: &(StdMutex<BTreeMap<TimerKey, Callback>>, Condvar)) {
+        let (lock, cv) = shared;
+        let mut map = lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             let now = Instant::now();
-            match h.peek().map(|e| e.at) {
+            match map.first_key_value().map(|(k, _)| k.deadline) {
                 Some(at) if at <= now => {
-                    let e = h.pop().expect("peeked");
-                    drop(h);
-                    (e.fire)();
-                    h = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    let (_, fire) = map.pop_first().expect("first entry seen");
+                    drop(map);
+                    fire();
+                    map = lock.lock().unwrap_or_else(|e| e.into_inner());
                 }
                 Some(at) => {
-                    h = cv
-                        .wait_timeout(h, at - now)
+                    map = cv
+                        .wait_timeout(map, at - now)
                         .unwrap_or_else(|e| e.into_inner())
                         .0;
                 }
-                None => h = cv.wait(h).unwrap_or_else(|e| e.into_inner()),
+                None => map = cv.wait(map).unwrap_or_else(|e| e.into_inner()),
             }
         }
+    }
+
+    fn pending(&self) -> usize {
+        self.shared
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 }
 
 impl Timer for ThreadTimer {
-    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) {
-        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let (lock, cv) = &*self.heap;
-        let mut h = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-        let earliest = h.peek().is_none_or(|e| deadline < e.at);
-        h.push(Entry {
-            at: deadline,
-            seq,
-            fire,
-        });
-        drop(h);
+    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerKey {
+        // Relaxed: the counter only has to hand out distinct ids.
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        let key = TimerKey {
+            deadline,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        };
+        let (lock, cv) = &*self.shared;
+        let mut map = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let earliest = map.first_key_value().is_none_or(|(first, _)| key < *first);
+        map.insert(key, fire);
+        drop(map);
         if earliest {
             cv.notify_one();
         }
+        key
+    }
+
+    fn cancel(&self, key: TimerKey) {
+        let removed = self
+            .shared
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        // The callback (and the `Weak` it holds) is dropped here, unlocked.
+        drop(removed);
     }
 }

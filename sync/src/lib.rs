@@ -38,8 +38,9 @@
 //!
 //! One concept per file; each opens with its design essay. `chan/state.rs`
 //! is the channel (Go's `hchan`), `chan/buffered.rs` the lock-free path of
-//! buffered channels around the queue of `chan/buffer.rs`, and
-//! `chan/select.rs` the select protocol;
+//! buffered channels around the queue of `chan/buffer.rs`,
+//! `chan/select.rs` the select protocol, and `chan/snapshot.rs` the one
+//! moment on which a select decides `default`;
 //! `waitlist.rs` is the waiter queue every primitive parks in; `loom.rs`
 //! switches locks and atomics to loom under `--cfg gosched_loom`; `rand.rs`
 //! feeds `select!`'s fair choice; `loom_*.rs` are the loom models.

@@ -10,15 +10,23 @@
 //!    closed) the value comes back as `Err(value)`; otherwise it is stored
 //!    and the receiver woken.
 //! 2. Polling the [`Receiver`] takes the value if present; if the sender is
-//!    gone without sending it fails with [`RecvError`]; otherwise it stores
-//!    its waker and parks (`WaitReason::ChanReceive`).
+//!    gone without sending, or the receiver was closed, it fails with
+//!    [`RecvError`]; otherwise it stores its waker and parks
+//!    (`WaitReason::ChanReceive`).
 //! 3. Dropping the sender without sending wakes the receiver (step 2 then
 //!    reports the error).
+//! 4. [`Receiver::close`] clears `rx_alive` under the lock: a send after it
+//!    fails (step 1), so no value can arrive any more, and step 2 reports
+//!    the error at once instead of parking a receiver that nothing would
+//!    wake. A value stored before the close is still handed out first.
 //!
 //! # Invariants
 //!
 //! - At most one value is ever stored; once taken, the receiver reports
 //!   closed.
+//! - The receiver parks only while both `tx_alive` and `rx_alive` hold:
+//!   the only events that can end such a wait (a send, or the sender's
+//!   drop) both take `rx_waker` and wake it.
 
 use std::fmt;
 use std::future::Future;
@@ -62,13 +70,14 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     )
 }
 
-/// The sender was dropped without sending.
+/// No value will arrive: the sender was dropped without sending, or the
+/// receiver was [closed](Receiver::close) before a value was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError;
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("oneshot sender dropped without sending")
+        f.write_str("oneshot channel closed without a value")
     }
 }
 
@@ -79,7 +88,8 @@ impl std::error::Error for RecvError {}
 pub enum TryRecvError {
     /// Not sent yet.
     Empty,
-    /// The sender is gone without sending, or the value was already taken.
+    /// The sender is gone without sending, the receiver was closed before
+    /// a value was sent, or the value was already taken.
     Closed,
 }
 
@@ -176,21 +186,41 @@ impl<T> Receiver<T> {
         let mut st = lock(&self.shared);
         match st.value.take() {
             Some(v) => Ok(v),
-            None if st.tx_alive => Err(TryRecvError::Empty),
+            None if st.tx_alive && st.rx_alive => Err(TryRecvError::Empty),
             None => Err(TryRecvError::Closed),
         }
     }
 
-    /// Refuses the value: a later send fails and returns it. A value sent
-    /// before can still be taken with [`try_recv`](Self::try_recv).
+    /// Refuses the value: a later send fails and returns it.
+    ///
+    /// After `close`, awaiting the receiver (or polling it again, if it was
+    /// already waiting) completes at once: with the value if one was sent
+    /// *before* the close, otherwise with [`RecvError`]; it never waits for
+    /// a send that can no longer succeed. [`try_recv`](Self::try_recv)
+    /// likewise returns a value sent before the close, else
+    /// [`TryRecvError::Closed`].
     ///
     /// ```
-    /// let (tx, mut rx) = gosched_sync::oneshot::channel();
-    /// rx.close();
-    /// assert_eq!(tx.send(1), Err(1));
+    /// use gosched_sync::oneshot::{self, RecvError};
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = oneshot::channel::<u32>();
+    ///     rx.close();
+    ///     assert_eq!(tx.send(1), Err(1));
+    ///     assert_eq!(rx.await, Err(RecvError));
+    ///
+    ///     let (tx, mut rx) = oneshot::channel();
+    ///     tx.send(2).unwrap();
+    ///     rx.close(); // too late to refuse: the value is already here
+    ///     assert_eq!(rx.await, Ok(2));
+    /// });
     /// ```
     pub fn close(&mut self) {
-        lock(&self.shared).rx_alive = false;
+        let mut st = lock(&self.shared);
+        st.rx_alive = false;
+        // Nothing will wake this waker now (step 4); drop it outside the lock.
+        let waker = st.rx_waker.take();
+        drop(st);
+        drop(waker);
     }
 }
 
@@ -205,7 +235,8 @@ impl<T> Future for Receiver<T> {
             progress.made_progress();
             return Poll::Ready(Ok(v));
         }
-        if !st.tx_alive {
+        if !st.tx_alive || !st.rx_alive {
+            // The sender is gone, or `close` refused any later value.
             drop(st);
             progress.made_progress();
             return Poll::Ready(Err(RecvError));

@@ -130,3 +130,27 @@ fn done_chan_is_closed_on_cancel_and_works_in_select() {
         "made after cancel: closed"
     );
 }
+
+#[test]
+fn dropping_a_200k_deep_context_chain_does_not_overflow_a_256k_stack() {
+    const DEPTH: usize = 200_000;
+    let t = thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let (root, cancel) = Context::background().with_cancel();
+            let mut ctx = root.clone();
+            for i in 0..DEPTH {
+                ctx = if i % 8 == 0 {
+                    ctx.with_value(i)
+                } else {
+                    ctx.with_cancel().0
+                };
+            }
+            drop(root);
+            drop(cancel);
+            // The last handle: every level goes with it.
+            drop(ctx);
+        })
+        .unwrap();
+    t.join().expect("the drop overflowed the small stack");
+}

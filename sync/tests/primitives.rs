@@ -189,6 +189,38 @@ fn oneshot_delivers_across_threads_and_reports_dropped_sender() {
 }
 
 #[test]
+fn oneshot_receiver_closed_then_polled_completes_with_an_error_and_the_later_send_fails() {
+    // The reproduction: close, poll, then a send that fails. The receiver
+    // must not be left parked with nothing to wake it.
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    rx.close();
+    assert_eq!(poll_once(&mut rx), Poll::Ready(Err(oneshot::RecvError)));
+    assert_eq!(tx.send(1), Err(1));
+    assert_eq!(rx.try_recv(), Err(oneshot::TryRecvError::Closed));
+
+    // Already parked when closed: the next poll completes at once.
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    assert!(poll_once(&mut rx).is_pending());
+    rx.close();
+    assert_eq!(tx.send(2), Err(2));
+    assert_eq!(poll_once(&mut rx), Poll::Ready(Err(oneshot::RecvError)));
+}
+
+#[test]
+fn oneshot_value_sent_before_close_is_still_received_after_close() {
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    tx.send(3).unwrap();
+    rx.close();
+    assert_eq!(poll_once(&mut rx), Poll::Ready(Ok(3)));
+
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    tx.send(4).unwrap();
+    rx.close();
+    assert_eq!(rx.try_recv(), Ok(4));
+    assert_eq!(rx.try_recv(), Err(oneshot::TryRecvError::Closed));
+}
+
+#[test]
 fn oncecell_runs_exactly_one_initializer_among_racing_threads() {
     use gosched_sync::OnceCell;
     let cell = Arc::new(OnceCell::new());

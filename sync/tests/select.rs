@@ -457,3 +457,91 @@ fn losing_receive_arm_on_a_buffered_channel_takes_no_value() {
         assert_eq!(brx.try_recv(), Err(TryRecvError::Empty));
     }
 }
+
+/// Iterations of the non-blocking select races below: Go's 100,000, unless
+/// `GOSCHED_STRESS_SCALE` asks for a multiple (Go runs 1,000 in `-short`).
+fn nonblock_race_iterations() -> usize {
+    let scale = std::env::var("GOSCHED_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(1);
+    100_000 * scale.max(1)
+}
+
+/// Go's `TestNonblockSelectRace`: select acts on the state of its channels
+/// at one moment, not over a smeared window. One thread makes `c1` ready,
+/// starts a second thread, makes `c2` ready, then makes `c1` not ready
+/// (if it still can). From the second thread's start on, at least one of
+/// `c1` and `c2` is always ready, so its non-blocking select must receive
+/// from one of them and never run `default`.
+#[test]
+fn nonblock_select_never_takes_default_while_one_of_its_buffered_channels_is_ready() {
+    let (done_tx, done_rx) = chan::bounded::<bool>(1);
+    for _ in 0..nonblock_race_iterations() {
+        let (c1_tx, c1_rx) = chan::bounded::<i32>(1);
+        let (c2_tx, c2_rx) = chan::bounded::<i32>(1);
+        c1_tx.try_send(1).unwrap();
+        // The thread gets clones: the originals keep both channels open
+        // (in Go, the garbage collector does).
+        let (c1, c2, done) = (c1_rx.clone(), c2_rx.clone(), done_tx.clone());
+        let t = thread::spawn(move || {
+            block_on(async {
+                select! {
+                    _ = c1.recv() => {}
+                    _ = c2.recv() => {}
+                    default => {
+                        done.send(false).await.unwrap();
+                        return;
+                    }
+                }
+                done.send(true).await.unwrap();
+            })
+        });
+        block_on(async {
+            c2_tx.send(1).await.unwrap();
+            select! {
+                _ = c1_rx.recv() => {}
+                default => {}
+            }
+            assert!(done_rx.recv().await.unwrap(), "no chan is ready");
+        });
+        t.join().unwrap();
+    }
+}
+
+/// Go's `TestNonblockSelectRace2`: as above, with `close(c2)` on an
+/// unbuffered `c2` in place of the send.
+#[test]
+fn nonblock_select_never_takes_default_while_one_of_its_channels_is_ready_or_closed() {
+    let (done_tx, done_rx) = chan::bounded::<bool>(1);
+    for _ in 0..nonblock_race_iterations() {
+        let (c1_tx, c1_rx) = chan::bounded::<i32>(1);
+        let (c2_tx, c2_rx) = chan::bounded::<i32>(0);
+        c1_tx.try_send(1).unwrap();
+        // The thread gets clones: the originals keep both channels open
+        // (in Go, the garbage collector does).
+        let (c1, c2, done) = (c1_rx.clone(), c2_rx.clone(), done_tx.clone());
+        let t = thread::spawn(move || {
+            block_on(async {
+                select! {
+                    _ = c1.recv() => {}
+                    _ = c2.recv() => {}
+                    default => {
+                        done.send(false).await.unwrap();
+                        return;
+                    }
+                }
+                done.send(true).await.unwrap();
+            })
+        });
+        block_on(async {
+            c2_tx.close();
+            select! {
+                _ = c1_rx.recv() => {}
+                default => {}
+            }
+            assert!(done_rx.recv().await.unwrap(), "no chan is ready");
+        });
+        t.join().unwrap();
+    }
+}

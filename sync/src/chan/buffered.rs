@@ -16,7 +16,7 @@ use super::error::{SendError, TryRecvError, TrySendError};
 use super::select::{Registered, SelectCore};
 use super::state::{Chan, Owner, State, Status, Waiter, Wake};
 use crate::loom::atomic::{fence, Ordering};
-use crate::loom::{lock, Arc};
+use crate::loom::Arc;
 use crate::waitlist::{update_waker, Key, WaitList};
 
 /// Wakes the first live receiver in `recvq` *without* giving it anything
@@ -26,7 +26,7 @@ use crate::waitlist::{update_waker, Key, WaitList};
 /// runs (it claims its own core before popping, see `select_retry_recv`).
 /// Arms of selects already committed elsewhere are unlinked on the way.
 /// Called with the lock held.
-fn notify_one<T>(recvq: &mut WaitList<Waiter<T>>) -> Option<Wake> {
+pub(super) fn notify_one<T>(recvq: &mut WaitList<Waiter<T>>) -> Option<Wake> {
     let mut cur = recvq.front();
     while let Some(key) = cur {
         cur = recvq.next(key);
@@ -55,7 +55,7 @@ fn notify_one<T>(recvq: &mut WaitList<Waiter<T>>) -> Option<Wake> {
 /// and the next pop will try again. A select's sender is claimed with its
 /// core's claim lock held across the push, so a failed push leaves the
 /// select untouched. Called with the lock held.
-fn refill<T>(q: &Buffer<T>, sendq: &mut WaitList<Waiter<T>>) -> Option<Wake> {
+pub(super) fn refill<T>(q: &Buffer<T>, sendq: &mut WaitList<Waiter<T>>) -> Option<Wake> {
     let mut cur = sendq.front();
     while let Some(key) = cur {
         cur = sendq.next(key);
@@ -102,18 +102,10 @@ fn refill<T>(q: &Buffer<T>, sendq: &mut WaitList<Waiter<T>>) -> Option<Wake> {
 // rendezvous code that follows the branch there then compiles as lean as it
 // did before this path existed.
 impl<T> Chan<T> {
-    /// Publishes how many waiters are linked, for the lock-free checks in
-    /// S3 and R4. Called with the lock held, after any change to the
-    /// queues; a store only when a count changed, so that the lines the
-    /// fast paths read stay shared.
-    ///
-    /// Relaxed: an increment is ordered before the caller's next load by
-    /// the SeqCst fence that the caller issues next (S5, R3); a decrement
-    /// that is seen late only costs a fast path one needless lock.
     /// Unlinks a parked sender's waiter under the lock, republishes the
     /// parked counts, and returns the waiter once the lock is dropped.
     fn take_send_waiter(&self, key: Key) -> Waiter<T> {
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         let w = st.sendq.remove(key);
         self.publish_parked(&st);
         w
@@ -121,14 +113,27 @@ impl<T> Chan<T> {
 
     /// [`Chan::take_send_waiter`] for a parked receiver.
     fn take_recv_waiter(&self, key: Key) -> Waiter<T> {
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         let w = st.recvq.remove(key);
         self.publish_parked(&st);
         w
     }
 
+    /// Publishes how many waiters are linked, for the lock-free checks in
+    /// S3 and R4. Called with the lock held, after any change to the
+    /// queues or to `frozen`; a store only when a count changed, so that
+    /// the lines the fast paths read stay shared. A frozen channel counts
+    /// one more of each, so that every push (S3) and every pop of a
+    /// bounded channel (R4) that completes meanwhile comes to the lock and
+    /// waits for the thaw (`snapshot.rs`).
+    ///
+    /// Relaxed: an increment is ordered before the caller's next load by
+    /// the SeqCst fence that the caller issues next (S5, R3, or the
+    /// snapshot's F2); a decrement that is seen late only costs a fast
+    /// path one needless lock.
     pub(super) fn publish_parked(&self, st: &State<T>) {
-        let (r, s) = (st.recvq.len(), st.sendq.len());
+        let frozen = usize::from(st.frozen);
+        let (r, s) = (st.recvq.len() + frozen, st.sendq.len() + frozen);
         if self.recv_parked.load(Ordering::Relaxed) != r {
             self.recv_parked.store(r, Ordering::Relaxed);
         }
@@ -151,7 +156,7 @@ impl<T> Chan<T> {
     #[cold]
     #[inline(never)]
     fn notify_recv(&self) {
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         let wake = notify_one(&mut st.recvq);
         self.publish_parked(&st);
         drop(st);
@@ -179,7 +184,7 @@ impl<T> Chan<T> {
     #[inline(never)]
     fn refill_from_parked(&self) {
         let q = self.buffer();
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         let sender = refill(q, &mut st.sendq);
         // The refill was a push: a receiver parked meanwhile must hear of
         // it (S3, done under the lock, where the count is exact).
@@ -235,7 +240,7 @@ impl<T> Chan<T> {
         let progress = std::task::ready!(coop::poll_proceed(cx));
         if let Some(k) = *key {
             // Parked: a receiver completes us (R5), or close fails us (C2).
-            let mut st = lock(&self.state);
+            let mut st = self.lock_state();
             let w = st.sendq.get_mut(k);
             let result = match w.status {
                 Status::Waiting => {
@@ -272,7 +277,7 @@ impl<T> Chan<T> {
             Err(PushError::Full(v)) => v,
         };
         // S4: full. Park, then try once more (S5).
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         let k = st.sendq.push_back(Waiter {
             owner: Owner::Task(Some(cx.waker().clone())),
             status: Status::Waiting,
@@ -313,7 +318,7 @@ impl<T> Chan<T> {
     ) -> Poll<Option<T>> {
         let progress = std::task::ready!(coop::poll_proceed(cx));
         if let Some(k) = *key {
-            let mut st = lock(&self.state);
+            let mut st = self.lock_state();
             let w = st.recvq.get_mut(k);
             if w.status == Status::Waiting {
                 if let Owner::Task(slot) = &mut w.owner {
@@ -359,7 +364,7 @@ impl<T> Chan<T> {
             Err(PopError::Empty) => {}
         }
         // R2: park.
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         let k = st.recvq.push_back(Waiter {
             owner: Owner::Task(Some(cx.waker().clone())),
             status: Status::Waiting,
@@ -399,7 +404,7 @@ impl<T> Chan<T> {
     /// parked receiver (R6): otherwise a value could sit in the queue while
     /// that receiver sleeps.
     pub(super) fn buf_cancel_recv(&self, key: Key) {
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         let w = st.recvq.remove(key);
         let wake = if w.status == Status::Notified {
             notify_one(&mut st.recvq)
@@ -415,7 +420,7 @@ impl<T> Chan<T> {
 
     /// C1-C3: `close` (or, with `disconnect`, the last receiver leaving).
     pub(super) fn buf_close(&self, q: &Buffer<T>, disconnect: bool) -> bool {
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         if disconnect {
             st.disconnected = true;
         } else if st.closed {
@@ -450,7 +455,7 @@ impl<T> Chan<T> {
         core: &Arc<SelectCore>,
         case: usize,
     ) -> Registered<Option<T>> {
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         if !core.try_lock() {
             return Registered::Lost;
         }
@@ -477,7 +482,7 @@ impl<T> Chan<T> {
         core: &Arc<SelectCore>,
         case: usize,
     ) -> Registered<Option<T>> {
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         if st.recvq.get_mut(key).status == Status::Closed || !core.try_lock() {
             return Registered::Lost;
         }
@@ -541,7 +546,7 @@ impl<T> Chan<T> {
         core: &Arc<SelectCore>,
         case: usize,
     ) -> Registered<Result<(), SendError<T>>> {
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         if !core.try_lock() {
             return Registered::Lost;
         }

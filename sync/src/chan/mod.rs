@@ -38,7 +38,8 @@
 //!
 //! The design (Go's `hchan`: waiter queues under a lock, plus, for buffered
 //! channels, a lock-free value queue that the fast path uses without the
-//! lock) is described in `state.rs`; `select!` in `select.rs`.
+//! lock) is described in `state.rs`; `select!` in `select.rs`, and how a
+//! select with `default` sees its channels at one moment in `snapshot.rs`.
 
 mod buffer;
 mod buffered;
@@ -47,7 +48,10 @@ mod error;
 mod loom_buffered;
 #[cfg(all(test, gosched_loom))]
 mod loom_chan;
+#[cfg(all(test, gosched_loom))]
+mod loom_snapshot;
 pub mod select;
+mod snapshot;
 mod state;
 
 use std::fmt;
@@ -60,7 +64,7 @@ pub use error::{SendError, TryRecvError, TrySendError};
 use crate::loom::atomic::Ordering;
 use crate::loom::Arc;
 use crate::waitlist::Key;
-use select::{Registered, SelectCore, SelectOp};
+use select::{Deferred, Registered, SelectCore, SelectOp};
 use state::Chan;
 
 /// Creates a channel that buffers up to `cap` values; `bounded(0)` is an
@@ -488,6 +492,22 @@ impl<T> SelectOp for SendFuture<'_, T> {
         self.chan.select_try_send(&mut self.value)
     }
 
+    fn snapshot_order(&self) -> usize {
+        self.chan.snapshot_order()
+    }
+
+    fn freeze(&self) {
+        self.chan.snapshot_freeze();
+    }
+
+    fn thaw(&self) {
+        self.chan.snapshot_thaw();
+    }
+
+    fn try_frozen(&mut self, wakes: &mut Deferred) -> Option<Self::Output> {
+        self.chan.snapshot_try_send(&mut self.value, wakes)
+    }
+
     fn register_select(&mut self, core: &Arc<SelectCore>, case: usize) -> Registered<Self::Output> {
         let r = self.chan.select_register_send(&mut self.value, core, case);
         if let Registered::Waiting(k) = r {
@@ -546,6 +566,22 @@ impl<T> SelectOp for RecvFuture<'_, T> {
 
     fn try_select(&mut self) -> Option<Self::Output> {
         self.chan.select_try_recv()
+    }
+
+    fn snapshot_order(&self) -> usize {
+        self.chan.snapshot_order()
+    }
+
+    fn freeze(&self) {
+        self.chan.snapshot_freeze();
+    }
+
+    fn thaw(&self) {
+        self.chan.snapshot_thaw();
+    }
+
+    fn try_frozen(&mut self, wakes: &mut Deferred) -> Option<Self::Output> {
+        self.chan.snapshot_try_recv(wakes)
     }
 
     fn register_select(&mut self, core: &Arc<SelectCore>, case: usize) -> Registered<Self::Output> {

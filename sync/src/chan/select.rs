@@ -27,7 +27,15 @@
 //! 2. Pass 1: try each arm in that order; the first ready one wins. As the
 //!    order is a uniform permutation, every ready arm is equally likely to
 //!    be first (rule 1). Nothing is registered yet, so no claim is needed.
-//! 3. None ready: with a `default`, return "none" (rule 2).
+//! 3. None ready, and there is a `default`: decide on one snapshot of all
+//!    the arms' channels (`Select::snapshot`, protocol in `snapshot.rs`):
+//!    freeze the channels in address order, try every arm again in the
+//!    same random order, thaw. An arm that completes now wins; otherwise
+//!    return "none" (rule 2): no arm was ready at the moment of the second
+//!    try. Step 2 alone would not do: its tries happen at different
+//!    moments, and a channel it found empty may have been filled before
+//!    another one was emptied. A select of one arm skips the snapshot: its
+//!    one try is already one moment.
 //! 4. Pass 2: create the core and register the arms in the same order.
 //!    Registering re-checks readiness under the channel lock; an arm that
 //!    can complete now claims its own core first. If the core was already
@@ -60,7 +68,8 @@ use std::task::{Context, Poll, Waker};
 use gosched_executor::coop;
 use gosched_executor::task::{set_wait_reason, WaitReason};
 
-use crate::loom::atomic::{AtomicUsize, Ordering};
+use super::state::Wake;
+use crate::loom::atomic::{fence, AtomicUsize, Ordering};
 use crate::loom::{lock, spin, yield_thread, Arc, Mutex};
 
 /// Largest number of arms one `select!` may have.
@@ -179,6 +188,34 @@ impl SelectCore {
     }
 }
 
+/// Wake-ups that an arm's completion owes, held back while a snapshot
+/// keeps channels frozen (`snapshot.rs`, F3-F5) and delivered after the
+/// thaw. Internal to [`select!`](crate::select).
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Deferred {
+    wakes: Vec<Wake>,
+}
+
+impl Deferred {
+    /// Holds `wake` until [`Deferred::wake_all`].
+    pub(crate) fn extend(&mut self, wake: impl IntoIterator<Item = Wake>) {
+        self.wakes.extend(wake);
+    }
+
+    fn wake_all(self) {
+        self.wakes.into_iter().for_each(Wake::wake);
+    }
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("wakes", &self.wakes.len())
+            .finish()
+    }
+}
+
 /// Result of registering a select arm (internal to [`select!`](crate::select)).
 #[doc(hidden)]
 #[derive(Debug)]
@@ -201,6 +238,17 @@ pub trait SelectOp {
     type Output;
     /// Completes the operation if it is ready now; otherwise does nothing.
     fn try_select(&mut self) -> Option<Self::Output>;
+    /// Where the operation's channel comes in the order in which a snapshot
+    /// freezes channels (its address); equal for arms on one channel.
+    fn snapshot_order(&self) -> usize;
+    /// Freezes the operation's channel for a snapshot (`snapshot.rs`, F1);
+    /// called once per channel even if several arms share it.
+    fn freeze(&self);
+    /// Thaws the channel that [`freeze`](Self::freeze) froze (F4).
+    fn thaw(&self);
+    /// With every channel of the select frozen, completes the operation if
+    /// it is ready now (F3); wake-ups it owes go to `wakes`.
+    fn try_frozen(&mut self, wakes: &mut Deferred) -> Option<Self::Output>;
     /// Parks the operation as arm `case` of `core`, or completes it now.
     fn register_select(&mut self, core: &Arc<SelectCore>, case: usize) -> Registered<Self::Output>;
     /// The select was woken but `core` names no arm yet: if this registered
@@ -225,6 +273,14 @@ pub trait SelectOp {
 pub enum Action<'a> {
     /// Pass 1: complete if ready.
     Try,
+    /// Snapshot: write the channel's freeze order into `.0`.
+    Order(&'a mut usize),
+    /// Snapshot: freeze the arm's channel.
+    Freeze,
+    /// Snapshot: thaw the arm's channel.
+    Thaw,
+    /// Snapshot, channels frozen: complete if ready, deferring wake-ups.
+    TryFrozen(&'a mut Deferred),
     /// Pass 2: register as arm `.1` of core `.0`.
     Register(&'a Arc<SelectCore>, usize),
     /// Woken but not committed: complete the registered arm if it is ready.
@@ -270,6 +326,25 @@ impl<O: SelectOp> SelectArm<O> {
     pub fn act(&mut self, action: Action<'_>) -> Reply {
         match action {
             Action::Try => match self.op.try_select() {
+                Some(o) => {
+                    self.out = Some(o);
+                    Reply::Ready
+                }
+                None => Reply::NotReady,
+            },
+            Action::Order(out) => {
+                *out = self.op.snapshot_order();
+                Reply::NotReady
+            }
+            Action::Freeze => {
+                self.op.freeze();
+                Reply::NotReady
+            }
+            Action::Thaw => {
+                self.op.thaw();
+                Reply::NotReady
+            }
+            Action::TryFrozen(wakes) => match self.op.try_frozen(wakes) {
                 Some(o) => {
                     self.out = Some(o);
                     Reply::Ready
@@ -377,6 +452,50 @@ where
         }
     }
 
+    /// Step 3: the snapshot (`snapshot.rs`, F1-F5). Returns the arm that
+    /// completed on the frozen channels, or `None`: run `default`.
+    fn snapshot(&mut self) -> Option<usize> {
+        let n = self.n;
+        // F1: the arms sorted by channel, then each channel frozen once.
+        let mut by_chan = [(0usize, 0u8); MAX_ARMS];
+        for (i, slot) in by_chan[..n].iter_mut().enumerate() {
+            let mut order = 0;
+            (self.dispatch)(i, Action::Order(&mut order));
+            *slot = (order, i as u8);
+        }
+        by_chan[..n].sort_unstable();
+        let mut frozen = Frozen {
+            dispatch: &mut *self.dispatch,
+            arms: [0; MAX_ARMS],
+            len: 0,
+        };
+        let mut last = None;
+        for &(order, i) in &by_chan[..n] {
+            if last == Some(order) {
+                continue;
+            }
+            last = Some(order);
+            (frozen.dispatch)(i as usize, Action::Freeze);
+            frozen.arms[frozen.len] = i;
+            frozen.len += 1;
+        }
+        // F2: pairs with the SeqCst fences of S2 and R4 (`state.rs`).
+        fence(Ordering::SeqCst);
+        // F3, in the random order of step 1.
+        let mut wakes = Deferred::default();
+        let mut chosen = None;
+        for &i in &self.order[..n] {
+            if (frozen.dispatch)(i as usize, Action::TryFrozen(&mut wakes)) == Reply::Ready {
+                chosen = Some(i as usize);
+                break;
+            }
+        }
+        // F4, then F5.
+        drop(frozen);
+        wakes.wake_all();
+        chosen
+    }
+
     fn finish(&mut self, chosen: usize) -> Poll<Option<usize>> {
         let n = self.n;
         self.unregister(n, chosen);
@@ -451,8 +570,9 @@ where
         }
         // Step 3.
         if this.has_default {
+            let chosen = if this.n > 1 { this.snapshot() } else { None };
             progress.made_progress();
-            return Poll::Ready(None);
+            return Poll::Ready(chosen);
         }
         // Step 4.
         let core = Arc::new(SelectCore::new(cx.waker().clone()));
@@ -481,6 +601,23 @@ where
     }
 }
 
+/// The channels a snapshot has frozen (one arm per channel); dropping it
+/// thaws them (F4), also when a panic unwinds through the snapshot, so
+/// that no channel stays frozen.
+struct Frozen<'d, F: FnMut(usize, Action<'_>) -> Reply> {
+    dispatch: &'d mut F,
+    arms: [u8; MAX_ARMS],
+    len: usize,
+}
+
+impl<F: FnMut(usize, Action<'_>) -> Reply> Drop for Frozen<'_, F> {
+    fn drop(&mut self) {
+        for &i in &self.arms[..self.len] {
+            (self.dispatch)(i as usize, Action::Thaw);
+        }
+    }
+}
+
 /// Waits on several channel operations and runs the arm of the one that
 /// completes, with Go's `select` rules.
 ///
@@ -496,7 +633,8 @@ where
 ///   is closed and drained) or `tx.send(value)` (binds
 ///   `Result<(), SendError<T>>`).
 /// - When several operations are ready, one is chosen uniformly at random.
-/// - `default` runs when none is ready; without it the task parks
+/// - `default` runs when none is ready at one moment (the channels are
+///   checked together, as Go's `select` locks them all); without it the task parks
 ///   (`WaitReason::Select`) until one completes.
 /// - Arms that are not chosen have no effect: nothing is received from their
 ///   channels, and their values are not sent (they are dropped with the

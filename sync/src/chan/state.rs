@@ -26,8 +26,12 @@
 //! - A notifier layer that wakes *every* parked receiver per value
 //!   (`notify_all`): a thundering herd. One value wakes one receiver.
 //! - Locking every channel of a `select!` at once, sorted by address, as
-//!   Go's `selectgo` does: it would have to keep `MutexGuard`s alive inside
-//!   the arms between calls, which makes the select future `!Send`.
+//!   Go's `selectgo` does, for the whole select: it would have to keep
+//!   `MutexGuard`s alive inside the arms between calls, which makes the
+//!   select future `!Send`. Only the pass that decides `default` needs all
+//!   the channels at once; it *freezes* them instead (`snapshot.rs`), a
+//!   flag under each lock that every other locker waits out
+//!   ([`Chan::lock_state`]).
 //!
 //! # Rendezvous channels (Go's hchan, with one lock per channel)
 //!
@@ -164,7 +168,11 @@
 //!   rendezvous `buf` may still get a cancelled receiver's value back).
 //! - A select's core is committed at most once; only the committed arm's
 //!   waiter ever has status `Done` or `Closed`.
-//! - User code (wakers, drops of `T`) never runs with the channel lock held.
+//! - While `frozen` is set, only the select that set it changes the state
+//!   or the queue's waiters, and every push or bounded pop that completes
+//!   meanwhile waits for the lock before it returns (`snapshot.rs`).
+//! - User code (wakers, drops of `T`) never runs with the channel lock held
+//!   or while the channel is frozen.
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
@@ -176,7 +184,7 @@ use super::buffer::Buffer;
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::select::{Registered, SelectCore};
 use crate::loom::atomic::AtomicUsize;
-use crate::loom::{lock, Arc, Mutex};
+use crate::loom::{lock, spin, yield_thread, Arc, Mutex, MutexGuard};
 use crate::waitlist::{update_waker, Key, WaitList};
 
 /// Who is waiting in a queue entry.
@@ -346,6 +354,7 @@ fn scan_slow<T>(q: &mut WaitList<Waiter<T>>, me: Me<'_>) -> Result<Option<(Key, 
     Ok(None)
 }
 
+/// Result of [`Chan::try_send_locked`].
 pub(crate) enum TrySend<T> {
     Sent(Option<Wake>),
     Full(T),
@@ -353,6 +362,7 @@ pub(crate) enum TrySend<T> {
     MeLost(T),
 }
 
+/// Result of [`Chan::try_recv_locked`].
 pub(crate) enum TryRecv<T> {
     Got(T, Option<Wake>),
     Empty,
@@ -361,6 +371,10 @@ pub(crate) enum TryRecv<T> {
 }
 
 /// Everything the channel lock guards.
+///
+/// Every operation locks it with [`Chan::lock_state`], which waits while
+/// `frozen` is set; only the select that froze the channel locks it
+/// directly (`snapshot.rs`).
 pub(crate) struct State<T> {
     /// Rendezvous only: values given back by cancelled receivers (see
     /// "Cancellation"). Buffered channels keep their values in `Chan::queue`.
@@ -371,6 +385,10 @@ pub(crate) struct State<T> {
     pub(super) disconnected: bool,
     pub(super) recvq: WaitList<Waiter<T>>,
     pub(super) sendq: WaitList<Waiter<T>>,
+    /// A non-blocking select holds the channel for its snapshot
+    /// (`snapshot.rs`): nobody else may change the state until it clears
+    /// the flag. Set and cleared only by that select, under the lock.
+    pub(super) frozen: bool,
 }
 
 /// A channel: shared by all its senders and receivers through an `Arc`.
@@ -383,8 +401,9 @@ pub(crate) struct Chan<T> {
     /// fields the lock-based paths use over more cache lines.
     pub(super) queue: Option<Box<Buffer<T>>>,
     /// Number of linked waiters in `recvq` / `sendq` (buffered channels
-    /// only): written under the lock (`publish_parked`), read without it
-    /// by the fast paths, each after a SeqCst fence (steps S3 and R4).
+    /// only), plus one each while the channel is frozen: written under the
+    /// lock (`publish_parked`), read without it by the fast paths, each
+    /// after a SeqCst fence (steps S3 and R4).
     pub(super) recv_parked: AtomicUsize,
     pub(super) send_parked: AtomicUsize,
     /// Buffer capacity; `usize::MAX` when unbounded, 0 for rendezvous.
@@ -393,6 +412,10 @@ pub(crate) struct Chan<T> {
     pub(crate) senders: AtomicUsize,
     /// Live `Receiver`s; the last one to go disconnects the channel.
     pub(crate) receivers: AtomicUsize,
+    /// Under loom, the creation order, which orders the freezing of
+    /// channels in place of their addresses (`Chan::snapshot_order`).
+    #[cfg(gosched_loom)]
+    pub(super) order: usize,
 }
 
 impl<T> Chan<T> {
@@ -409,6 +432,7 @@ impl<T> Chan<T> {
                 disconnected: false,
                 recvq: WaitList::new(),
                 sendq: WaitList::new(),
+                frozen: false,
             }),
             queue,
             recv_parked: AtomicUsize::new(0),
@@ -416,11 +440,52 @@ impl<T> Chan<T> {
             cap,
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
+            #[cfg(gosched_loom)]
+            order: {
+                // Relaxed: only distinct, increasing ids matter.
+                static NEXT: std::sync::atomic::AtomicUsize =
+                    std::sync::atomic::AtomicUsize::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         }
     }
 
     pub(crate) fn cap(&self) -> usize {
         self.cap
+    }
+
+    /// Locks the channel for an operation, first waiting until no select
+    /// holds it frozen (`snapshot.rs`). Every path locks through here,
+    /// except the freezing select itself.
+    ///
+    /// The wait is a spin that yields the thread: a snapshot holds a
+    /// channel for a few queue operations, and runs no user code meanwhile.
+    #[inline]
+    pub(super) fn lock_state(&self) -> MutexGuard<'_, State<T>> {
+        let st = lock(&self.state);
+        if !st.frozen {
+            return st;
+        }
+        drop(st);
+        self.lock_state_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_state_slow(&self) -> MutexGuard<'_, State<T>> {
+        let mut spins = 0u32;
+        loop {
+            spins += 1;
+            if spins < 16 {
+                spin();
+            } else {
+                yield_thread();
+            }
+            let st = lock(&self.state);
+            if !st.frozen {
+                return st;
+            }
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -438,7 +503,7 @@ impl<T> Chan<T> {
         st.closed || st.disconnected
     }
 
-    fn try_send_locked(&self, st: &mut State<T>, value: T, me: Me<'_>) -> TrySend<T> {
+    pub(super) fn try_send_locked(&self, st: &mut State<T>, value: T, me: Me<'_>) -> TrySend<T> {
         if st.closed || st.disconnected {
             return if me.claim_self() {
                 TrySend::Closed(value)
@@ -466,7 +531,7 @@ impl<T> Chan<T> {
         TrySend::Full(value)
     }
 
-    fn try_recv_locked(&self, st: &mut State<T>, me: Me<'_>) -> TryRecv<T> {
+    pub(super) fn try_recv_locked(&self, st: &mut State<T>, me: Me<'_>) -> TryRecv<T> {
         if !st.buf.is_empty() {
             if !me.claim_self() {
                 return TryRecv::MeLost;
@@ -510,7 +575,7 @@ impl<T> Chan<T> {
         if let Some(q) = &self.queue {
             return self.buf_try_send(q, value);
         }
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         match self.try_send_locked(&mut st, value, Me::Free) {
             TrySend::Sent(wake) => {
                 drop(st);
@@ -530,7 +595,7 @@ impl<T> Chan<T> {
         if let Some(q) = &self.queue {
             return self.buf_try_recv(q);
         }
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         match self.try_recv_locked(&mut st, Me::Free) {
             TryRecv::Got(v, wake) => {
                 drop(st);
@@ -557,7 +622,7 @@ impl<T> Chan<T> {
             return self.buf_poll_send(q, cx, value, key);
         }
         let progress = std::task::ready!(coop::poll_proceed(cx));
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         if let Some(k) = *key {
             let w = st.sendq.get_mut(k);
             match w.status {
@@ -623,7 +688,7 @@ impl<T> Chan<T> {
         if self.queue.is_some() {
             return self.buf_cancel_send(key);
         }
-        let w = lock(&self.state).sendq.remove(key);
+        let w = self.lock_state().sendq.remove(key);
         drop(w);
     }
 
@@ -634,7 +699,7 @@ impl<T> Chan<T> {
             return self.buf_poll_recv(q, cx, key);
         }
         let progress = std::task::ready!(coop::poll_proceed(cx));
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         if let Some(k) = *key {
             let w = st.recvq.get_mut(k);
             match w.status {
@@ -691,7 +756,7 @@ impl<T> Chan<T> {
         if self.queue.is_some() {
             return self.buf_cancel_recv(key);
         }
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         let w = st.recvq.remove(key);
         let Some(v) = w.value else { return };
         // Only reachable when the waiter was completed with a value.
@@ -718,7 +783,7 @@ impl<T> Chan<T> {
         if let Some(q) = &self.queue {
             return self.buf_close(q, false);
         }
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         if st.closed {
             return false;
         }
@@ -736,7 +801,7 @@ impl<T> Chan<T> {
             self.buf_close(q, true);
             return;
         }
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         st.disconnected = true;
         let wakes = Self::fail_all_locked(&mut st);
         let buf = std::mem::take(&mut st.buf);
@@ -777,7 +842,7 @@ impl<T> Chan<T> {
         if let Some(q) = &self.queue {
             return self.buf_select_register_recv(q, core, case);
         }
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         match self.try_recv_locked(&mut st, Me::Select(core, case)) {
             TryRecv::Got(v, wake) => {
                 drop(st);
@@ -804,7 +869,7 @@ impl<T> Chan<T> {
         if let Some(q) = &self.queue {
             return self.buf_select_finish_recv(q, key);
         }
-        let w = lock(&self.state).recvq.remove(key);
+        let w = self.lock_state().recvq.remove(key);
         debug_assert_ne!(w.status, Status::Waiting);
         w.value
     }
@@ -837,7 +902,7 @@ impl<T> Chan<T> {
             return self.buf_select_register_send(q, value, core, case);
         }
         let v = value.take().expect("select send arm without a value");
-        let mut st = lock(&self.state);
+        let mut st = self.lock_state();
         match self.try_send_locked(&mut st, v, Me::Select(core, case)) {
             TrySend::Sent(wake) => {
                 drop(st);
@@ -867,7 +932,7 @@ impl<T> Chan<T> {
         if self.queue.is_some() {
             return self.buf_select_finish_send(key);
         }
-        let w = lock(&self.state).sendq.remove(key);
+        let w = self.lock_state().sendq.remove(key);
         match w.status {
             Status::Done => Ok(()),
             Status::Closed => Err(SendError(w.value.expect("value kept"))),
@@ -896,7 +961,7 @@ impl<T> Chan<T> {
         if self.queue.is_some() {
             return self.buf_select_unregister_send(key);
         }
-        let w = lock(&self.state).sendq.remove(key);
+        let w = self.lock_state().sendq.remove(key);
         debug_assert_eq!(w.status, Status::Waiting);
         w.value
     }
@@ -954,6 +1019,36 @@ mod tests {
         assert_eq!(queued(&rx), (0, 0));
         assert_eq!(queued(&rx2), (0, 0));
         drop((tx, tx2));
+    }
+
+    #[test]
+    fn a_select_that_runs_default_leaves_its_channels_thawed_with_true_parked_counts() {
+        use crate::loom::atomic::Ordering;
+        let (tx, rx) = chan::bounded::<u32>(1);
+        let (tx2, rx2) = chan::bounded::<u32>(0);
+        tx.try_send(0).unwrap(); // full: the send arm is not ready
+        let _ = rx.try_recv(); // empty again: the receive arm is not ready
+        let ran_default = futures::executor::block_on(async {
+            crate::select! {
+                v = rx.recv() => { let _ = v; false }
+                r = tx2.send(1) => { let _ = r; false }
+                v = rx2.recv() => { let _ = v; false }
+                default => true,
+            }
+        });
+        assert!(ran_default);
+        for st in [
+            super::lock(&rx.chan.state).frozen,
+            super::lock(&rx2.chan.state).frozen,
+        ] {
+            assert!(!st, "thawed");
+        }
+        assert_eq!(rx.chan.recv_parked.load(Ordering::Relaxed), 0);
+        assert_eq!(rx.chan.send_parked.load(Ordering::Relaxed), 0);
+        // Both channels work as before.
+        tx.try_send(5).unwrap();
+        assert_eq!(rx.try_recv(), Ok(5));
+        assert!(tx2.try_send(1).unwrap_err().is_full());
     }
 
     #[test]
