@@ -514,88 +514,101 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         let this = self.get_mut();
         let progress = std::task::ready!(coop::poll_proceed(cx));
-        if let Some(core) = &this.core {
-            // Step 5: parked; the waker is stored before the state is read,
-            // so a commit or notification after the read will find it
-            // (`SelectCore::wake`).
-            core.set_waker(cx.waker());
-            if let Some(chosen) = core.selected() {
-                progress.made_progress();
-                return this.finish(chosen);
-            }
-            // Step 6: woken without a commit: a buffered receive arm was
-            // notified (or the wake-up was spurious). Retry the arms in a
-            // fresh random order; each claims the core before it pops.
-            let core = core.clone();
-            this.shuffle();
-            for p in 0..this.n {
-                let i = this.order[p] as usize;
-                match (this.dispatch)(i, Action::Retry(&core, i)) {
-                    Reply::NotReady => {}
-                    Reply::Ready => {
-                        progress.made_progress();
-                        let n = this.n;
-                        this.unregister(n, i);
-                        this.core = None;
-                        return Poll::Ready(Some(i));
-                    }
-                    Reply::Lost => {
-                        let chosen = core.selected().expect("lost to a committed arm");
-                        progress.made_progress();
-                        return this.finish(chosen);
-                    }
-                }
-            }
-            drop(progress);
-            set_wait_reason(WaitReason::Select);
-            return Poll::Pending;
-        }
-        if this.n == 0 {
+        let outcome = if let Some(core) = this.core.clone() {
+            this.poll_parked(&core, cx)
+        } else if this.n == 0 {
             if this.has_default {
-                progress.made_progress();
-                return Poll::Ready(None);
+                Poll::Ready(None)
+            } else {
+                set_wait_reason(WaitReason::SelectNoCases);
+                Poll::Pending
             }
-            drop(progress);
-            set_wait_reason(WaitReason::SelectNoCases);
-            return Poll::Pending;
-        }
-        // Steps 1-2.
-        this.shuffle();
-        for p in 0..this.n {
-            let i = this.order[p] as usize;
-            if (this.dispatch)(i, Action::Try) == Reply::Ready {
+        } else if let Some(i) = this.try_arms() {
+            Poll::Ready(Some(i))
+        } else if this.has_default {
+            // Step 3.
+            Poll::Ready(if this.n > 1 { this.snapshot() } else { None })
+        } else {
+            this.register_arms(cx)
+        };
+        match outcome {
+            Poll::Ready(v) => {
                 progress.made_progress();
-                return Poll::Ready(Some(i));
+                Poll::Ready(v)
             }
+            // Waiting is not progress: dropping `progress` refunds it.
+            Poll::Pending => Poll::Pending,
         }
-        // Step 3.
-        if this.has_default {
-            let chosen = if this.n > 1 { this.snapshot() } else { None };
-            progress.made_progress();
-            return Poll::Ready(chosen);
-        }
-        // Step 4.
+    }
+}
+
+impl<F> Select<'_, F>
+where
+    F: FnMut(usize, Action<'_>) -> Reply,
+{
+    /// Steps 1-2: every arm once, in a fresh random order, without
+    /// parking. The arm that completed, if any.
+    fn try_arms(&mut self) -> Option<usize> {
+        self.shuffle();
+        (0..self.n)
+            .map(|p| self.order[p] as usize)
+            .find(|&i| (self.dispatch)(i, Action::Try) == Reply::Ready)
+    }
+
+    /// Step 4: registers every arm on its channel; an arm that turns out
+    /// ready (or a commit that lands meanwhile) ends the select at once.
+    fn register_arms(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         let core = Arc::new(SelectCore::new(cx.waker().clone()));
-        for p in 0..this.n {
-            let i = this.order[p] as usize;
-            match (this.dispatch)(i, Action::Register(&core, i)) {
+        for p in 0..self.n {
+            let i = self.order[p] as usize;
+            match (self.dispatch)(i, Action::Register(&core, i)) {
                 Reply::NotReady => {}
                 Reply::Ready => {
-                    progress.made_progress();
-                    this.unregister(p, i);
+                    self.unregister(p, i);
                     return Poll::Ready(Some(i));
                 }
                 Reply::Lost => {
                     let chosen = core.selected().expect("lost to a committed arm");
-                    progress.made_progress();
-                    this.unregister(p, chosen);
-                    (this.dispatch)(chosen, Action::Finish);
+                    self.unregister(p, chosen);
+                    (self.dispatch)(chosen, Action::Finish);
                     return Poll::Ready(Some(chosen));
                 }
             }
         }
-        this.core = Some(core);
-        drop(progress);
+        self.core = Some(core);
+        set_wait_reason(WaitReason::Select);
+        Poll::Pending
+    }
+
+    /// Steps 5-6: polled again while parked on every arm.
+    fn poll_parked(&mut self, core: &Arc<SelectCore>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        // Step 5: the waker is stored before the state is read, so a
+        // commit or notification after the read will find it
+        // (`SelectCore::wake`).
+        core.set_waker(cx.waker());
+        if let Some(chosen) = core.selected() {
+            return self.finish(chosen);
+        }
+        // Step 6: woken without a commit: a buffered receive arm was
+        // notified (or the wake-up was spurious). Retry the arms in a
+        // fresh random order; each claims the core before it pops.
+        self.shuffle();
+        for p in 0..self.n {
+            let i = self.order[p] as usize;
+            match (self.dispatch)(i, Action::Retry(core, i)) {
+                Reply::NotReady => {}
+                Reply::Ready => {
+                    let n = self.n;
+                    self.unregister(n, i);
+                    self.core = None;
+                    return Poll::Ready(Some(i));
+                }
+                Reply::Lost => {
+                    let chosen = core.selected().expect("lost to a committed arm");
+                    return self.finish(chosen);
+                }
+            }
+        }
         set_wait_reason(WaitReason::Select);
         Poll::Pending
     }
