@@ -31,10 +31,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use gosched_executor::coop;
-use gosched_executor::task::{set_wait_reason, WaitReason};
+use gosched_executor::task::WaitReason;
 
 use crate::loom::{lock, Mutex as StdMutex};
-use crate::waitlist::{update_waker, Key, WaitList};
+use crate::waitlist::{park, ready, Key, WaitList, Waiting};
 use crate::{Mutex, MutexGuard};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -47,6 +47,15 @@ enum Signal {
 struct CondWaiter {
     waker: Option<Waker>,
     signal: Signal,
+}
+
+impl Waiting for CondWaiter {
+    fn waker_mut(&mut self) -> &mut Option<Waker> {
+        &mut self.waker
+    }
+    fn is_completed(&self) -> bool {
+        self.signal != Signal::No
+    }
 }
 
 /// A condition variable: tasks wait for a condition protected by a
@@ -185,23 +194,16 @@ impl Future for CondWaiting<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let progress = std::task::ready!(coop::poll_proceed(cx));
-        let Some(k) = this.key else {
-            return Poll::Ready(());
-        };
-        let mut q = lock(&this.cond.waiters);
-        let w = q.get_mut(k);
-        if w.signal != Signal::No {
-            q.remove(k);
-            this.key = None;
-            drop(q);
-            progress.made_progress();
+        if this.key.is_none() {
             return Poll::Ready(());
         }
-        update_waker(&mut w.waker, cx.waker());
+        let mut q = lock(&this.cond.waiters);
+        if q.repoll(&mut this.key, cx).is_some() {
+            drop(q);
+            return ready(progress, ());
+        }
         drop(q);
-        drop(progress);
-        set_wait_reason(WaitReason::CondWait);
-        Poll::Pending
+        park(progress, WaitReason::CondWait)
     }
 }
 

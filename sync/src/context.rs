@@ -88,10 +88,11 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use gosched_executor::coop;
-use gosched_executor::task::{set_wait_reason, WaitReason};
+use gosched_executor::task::WaitReason;
 
 use crate::chan;
-use crate::waitlist::{update_waker, Key, WaitList};
+use crate::loom::lock_std;
+use crate::waitlist::{park, ready, update_waker, Key, WaitList};
 
 /// Why a context is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -222,7 +223,7 @@ fn cancel_tree(root: &Arc<Node>, err: ContextError) {
         let Kind::Cancel(c) = &node.kind else {
             continue;
         };
-        let mut st = c.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = lock_std(&c.state);
         if st.err.is_some() {
             continue;
         }
@@ -295,7 +296,7 @@ impl Context {
             }),
         });
         if let Some(parent) = self.cancel_node() {
-            let mut st = parent.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut st = lock_std(&parent.state);
             match st.err {
                 Some(err) => {
                     drop(st);
@@ -364,7 +365,7 @@ impl Context {
             }),
         );
         // Step 2.
-        let mut st = c.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = lock_std(&c.state);
         if st.err.is_some() {
             drop(st);
             timer.cancel(key);
@@ -481,7 +482,7 @@ impl Context {
         if !c.done.load(Ordering::Acquire) {
             return None;
         }
-        c.state.lock().unwrap_or_else(|e| e.into_inner()).err
+        lock_std(&c.state).err
     }
 
     /// The deadline, if this context or an ancestor has one.
@@ -521,7 +522,7 @@ impl Context {
             static NEVER: OnceLock<(chan::Sender<()>, chan::Receiver<()>)> = OnceLock::new();
             return NEVER.get_or_init(|| chan::bounded(0)).1.clone();
         };
-        let mut st = c.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = lock_std(&c.state);
         if st.err.is_some() {
             let (tx, rx) = chan::bounded(0);
             tx.close();
@@ -581,38 +582,29 @@ impl Future for Done<'_> {
         let this = self.get_mut();
         let progress = std::task::ready!(coop::poll_proceed(cx));
         let Some(node) = this.node else {
-            drop(progress);
-            set_wait_reason(WaitReason::ContextDone);
-            return Poll::Pending;
+            return park(progress, WaitReason::ContextDone);
         };
-        let mut st = node.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = lock_std(&node.state);
         if st.err.is_some() {
             if let Some(k) = this.key.take() {
                 st.waiters.remove(k);
             }
             drop(st);
-            progress.made_progress();
-            return Poll::Ready(());
+            return ready(progress, ());
         }
         match this.key {
             Some(k) => update_waker(st.waiters.get_mut(k), cx.waker()),
             None => this.key = Some(st.waiters.push_back(Some(cx.waker().clone()))),
         }
         drop(st);
-        drop(progress);
-        set_wait_reason(WaitReason::ContextDone);
-        Poll::Pending
+        park(progress, WaitReason::ContextDone)
     }
 }
 
 impl Drop for Done<'_> {
     fn drop(&mut self) {
         if let (Some(node), Some(k)) = (self.node, self.key.take()) {
-            node.state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .waiters
-                .remove(k);
+            lock_std(&node.state).waiters.remove(k);
         }
     }
 }
@@ -745,7 +737,7 @@ impl ThreadTimer {
 
     fn run(shared: &(StdMutex<BTreeMap<TimerKey, Callback>>, Condvar)) {
         let (lock, cv) = shared;
-        let mut map = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = lock_std(lock);
         loop {
             let now = Instant::now();
             match map.first_key_value().map(|(k, _)| k.deadline) {
@@ -753,7 +745,7 @@ impl ThreadTimer {
                     let (_, fire) = map.pop_first().expect("first entry seen");
                     drop(map);
                     fire();
-                    map = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    map = lock_std(lock);
                 }
                 Some(at) => {
                     map = cv
@@ -767,11 +759,7 @@ impl ThreadTimer {
     }
 
     fn pending(&self) -> usize {
-        self.shared
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+        lock_std(&self.shared.0).len()
     }
 }
 
@@ -784,7 +772,7 @@ impl Timer for ThreadTimer {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         };
         let (lock, cv) = &*self.shared;
-        let mut map = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = lock_std(lock);
         let earliest = map.first_key_value().is_none_or(|(first, _)| key < *first);
         map.insert(key, fire);
         drop(map);
@@ -795,12 +783,7 @@ impl Timer for ThreadTimer {
     }
 
     fn cancel(&self, key: TimerKey) {
-        let removed = self
-            .shared
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
+        let removed = lock_std(&self.shared.0).remove(&key);
         // The callback (and the `Weak` it holds) is dropped here, unlocked.
         drop(removed);
     }

@@ -40,3 +40,11 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
         Err(poisoned) => poisoned.into_inner(),
     }
 }
+
+/// Locks a std mutex (one that loom models never reach: the Context tree
+/// and its timer thread), ignoring poisoning for the same reason as
+/// [`lock`].
+#[inline]
+pub(crate) fn lock_std<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

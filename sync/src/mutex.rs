@@ -68,11 +68,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use gosched_executor::coop;
-use gosched_executor::task::{set_wait_reason, WaitReason};
+use gosched_executor::task::WaitReason;
 
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{lock, spin, Mutex as StdMutex};
-use crate::waitlist::{update_waker, Key, WaitList};
+use crate::waitlist::{park, ready, update_waker, Key, WaitList, Waiting};
 
 /// How long a waiter waits before the mutex switches to starvation mode
 /// (Go's `starvationThresholdNs`).
@@ -89,6 +89,15 @@ const WAITERS: usize = 4;
 const SPIN_TRIES: usize = 4;
 /// `spin_loop` hints per attempt (Go's `active_spin_cnt`).
 const SPIN_PAUSES: usize = 30;
+
+impl Waiting for LockWaiter {
+    fn waker_mut(&mut self) -> &mut Option<Waker> {
+        &mut self.waker
+    }
+    fn is_completed(&self) -> bool {
+        self.granted
+    }
+}
 
 struct LockWaiter {
     waker: Option<Waker>,
@@ -326,30 +335,21 @@ impl<T: ?Sized> Mutex<T> {
             Some(k) => {
                 // Step 4.
                 let mut q = lock(&self.waiters);
-                let w = q.get_mut(k);
-                if w.granted {
-                    q.remove(k);
-                    *key = None;
+                if q.is_linked(k) || q.get_mut(k).granted {
+                    // Still queued, or handed the lock: the common re-poll.
+                    if q.repoll(key, cx).is_some() {
+                        drop(q);
+                        return ready(progress, ());
+                    }
                     drop(q);
-                    progress.made_progress();
-                    return Poll::Ready(());
-                }
-                if q.is_linked(k) {
-                    update_waker(&mut q.get_mut(k).waker, cx.waker());
-                    drop(q);
-                    drop(progress);
-                    set_wait_reason(WaitReason::MutexLock);
-                    return Poll::Pending;
+                    return park(progress, WaitReason::MutexLock);
                 }
             }
         }
         if self.acquire_or_park(cx, key) {
-            progress.made_progress();
-            return Poll::Ready(());
+            return ready(progress, ());
         }
-        drop(progress);
-        set_wait_reason(WaitReason::MutexLock);
-        Poll::Pending
+        park(progress, WaitReason::MutexLock)
     }
 
     /// Releases the lock; see "Unlock" in the module docs.

@@ -31,10 +31,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use gosched_executor::coop;
-use gosched_executor::task::{set_wait_reason, WaitReason};
+use gosched_executor::task::WaitReason;
 
 use crate::loom::{lock, Mutex as StdMutex};
-use crate::waitlist::{update_waker, Key, WaitList};
+use crate::waitlist::{park, ready, Key, WaitList, Waiting};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Woken {
@@ -46,6 +46,15 @@ enum Woken {
 struct NotifyWaiter {
     waker: Option<Waker>,
     woken: Woken,
+}
+
+impl Waiting for NotifyWaiter {
+    fn waker_mut(&mut self) -> &mut Option<Waker> {
+        &mut self.waker
+    }
+    fn is_completed(&self) -> bool {
+        self.woken != Woken::No
+    }
 }
 
 struct NotifyState {
@@ -178,35 +187,23 @@ impl Future for Notified<'_> {
         let this = self.get_mut();
         let progress = std::task::ready!(coop::poll_proceed(cx));
         let mut st = lock(&this.notify.state);
-        match this.key {
-            Some(k) => {
-                let w = st.waiters.get_mut(k);
-                if w.woken != Woken::No {
-                    st.waiters.remove(k);
-                    this.key = None;
-                    drop(st);
-                    progress.made_progress();
-                    return Poll::Ready(());
-                }
-                update_waker(&mut w.waker, cx.waker());
+        if this.key.is_some() {
+            if st.waiters.repoll(&mut this.key, cx).is_some() {
+                drop(st);
+                return ready(progress, ());
             }
-            None => {
-                if st.permit {
-                    st.permit = false;
-                    drop(st);
-                    progress.made_progress();
-                    return Poll::Ready(());
-                }
-                this.key = Some(st.waiters.push_back(NotifyWaiter {
-                    waker: Some(cx.waker().clone()),
-                    woken: Woken::No,
-                }));
-            }
+        } else if st.permit {
+            st.permit = false;
+            drop(st);
+            return ready(progress, ());
+        } else {
+            this.key = Some(st.waiters.push_back(NotifyWaiter {
+                waker: Some(cx.waker().clone()),
+                woken: Woken::No,
+            }));
         }
         drop(st);
-        drop(progress);
-        set_wait_reason(WaitReason::Notify);
-        Poll::Pending
+        park(progress, WaitReason::Notify)
     }
 }
 

@@ -45,15 +45,24 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use gosched_executor::coop;
-use gosched_executor::task::{set_wait_reason, WaitReason};
+use gosched_executor::task::WaitReason;
 
 use crate::loom::{lock, Mutex as StdMutex};
-use crate::waitlist::{update_waker, Key, WaitList};
+use crate::waitlist::{park, ready, Key, WaitList, Waiting};
 
 struct RwWaiter {
     write: bool,
     waker: Option<Waker>,
     granted: bool,
+}
+
+impl Waiting for RwWaiter {
+    fn waker_mut(&mut self) -> &mut Option<Waker> {
+        &mut self.waker
+    }
+    fn is_completed(&self) -> bool {
+        self.granted
+    }
 }
 
 struct RwState {
@@ -230,45 +239,35 @@ impl<T: ?Sized> RwLock<T> {
     fn poll_acquire(&self, cx: &mut Context<'_>, write: bool, key: &mut Option<Key>) -> Poll<()> {
         let progress = std::task::ready!(coop::poll_proceed(cx));
         let mut st = lock(&self.state);
-        match *key {
-            Some(k) => {
-                let w = st.queue.get_mut(k);
-                if w.granted {
-                    st.queue.remove(k);
-                    *key = None;
-                    drop(st);
-                    progress.made_progress();
-                    return Poll::Ready(());
-                }
-                update_waker(&mut w.waker, cx.waker());
+        if key.is_some() {
+            if st.queue.repoll(key, cx).is_some() {
+                drop(st);
+                return ready(progress, ());
             }
-            None => {
-                let free = if write { st.can_write() } else { st.can_read() };
-                if free {
-                    if write {
-                        st.writer = true;
-                    } else {
-                        st.readers += 1;
-                    }
-                    drop(st);
-                    progress.made_progress();
-                    return Poll::Ready(());
-                }
-                *key = Some(st.queue.push_back(RwWaiter {
-                    write,
-                    waker: Some(cx.waker().clone()),
-                    granted: false,
-                }));
+        } else if if write { st.can_write() } else { st.can_read() } {
+            if write {
+                st.writer = true;
+            } else {
+                st.readers += 1;
             }
+            drop(st);
+            return ready(progress, ());
+        } else {
+            *key = Some(st.queue.push_back(RwWaiter {
+                write,
+                waker: Some(cx.waker().clone()),
+                granted: false,
+            }));
         }
         drop(st);
-        drop(progress);
-        set_wait_reason(if write {
-            WaitReason::RwLockWrite
-        } else {
-            WaitReason::RwLockRead
-        });
-        Poll::Pending
+        park(
+            progress,
+            if write {
+                WaitReason::RwLockWrite
+            } else {
+                WaitReason::RwLockRead
+            },
+        )
     }
 
     fn release(&self, write: bool) {

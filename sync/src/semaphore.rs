@@ -69,16 +69,25 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use gosched_executor::coop;
-use gosched_executor::task::{set_wait_reason, WaitReason};
+use gosched_executor::task::WaitReason;
 
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{lock, Mutex as StdMutex};
-use crate::waitlist::{update_waker, Key, WaitList};
+use crate::waitlist::{park, ready, Key, WaitList, Waiting};
 
 struct SemWaiter {
     need: usize,
     waker: Option<Waker>,
     granted: bool,
+}
+
+impl Waiting for SemWaiter {
+    fn waker_mut(&mut self) -> &mut Option<Waker> {
+        &mut self.waker
+    }
+    fn is_completed(&self) -> bool {
+        self.granted
+    }
 }
 
 /// Bit 0 of the word: the queue holds at least one waiter. Set and cleared
@@ -363,21 +372,15 @@ impl Semaphore {
     fn poll_acquire(&self, cx: &mut Context<'_>, n: usize, key: &mut Option<Key>) -> Poll<()> {
         let progress = std::task::ready!(coop::poll_proceed(cx));
         if key.is_none() && self.try_take(n) {
-            progress.made_progress();
-            return Poll::Ready(());
+            return ready(progress, ());
         }
         let mut st = lock(&self.state);
         match *key {
-            Some(k) => {
-                let w = st.queue.get_mut(k);
-                if w.granted {
-                    st.queue.remove(k);
-                    *key = None;
+            Some(_) => {
+                if st.queue.repoll(key, cx).is_some() {
                     drop(st);
-                    progress.made_progress();
-                    return Poll::Ready(());
+                    return ready(progress, ());
                 }
-                update_waker(&mut w.waker, cx.waker());
             }
             None => {
                 // Acquire step 2, under the lock: take the permits, or
@@ -404,8 +407,7 @@ impl Semaphore {
                     ) {
                         Ok(_) if took => {
                             drop(st);
-                            progress.made_progress();
-                            return Poll::Ready(());
+                            return ready(progress, ());
                         }
                         Ok(_) => break,
                         Err(actual) => cur = actual,
@@ -419,9 +421,7 @@ impl Semaphore {
             }
         }
         drop(st);
-        drop(progress);
-        set_wait_reason(WaitReason::Semacquire);
-        Poll::Pending
+        park(progress, WaitReason::Semacquire)
     }
 
     fn cancel(&self, key: Key) {

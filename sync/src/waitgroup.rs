@@ -32,14 +32,23 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use gosched_executor::coop;
-use gosched_executor::task::{set_wait_reason, WaitReason};
+use gosched_executor::task::WaitReason;
 
 use crate::loom::{lock, Arc, Mutex as StdMutex};
-use crate::waitlist::{update_waker, Key, WaitList};
+use crate::waitlist::{park, ready, Key, WaitList, Waiting};
 
 struct WgWaiter {
     waker: Option<Waker>,
     released: bool,
+}
+
+impl Waiting for WgWaiter {
+    fn waker_mut(&mut self) -> &mut Option<Waker> {
+        &mut self.waker
+    }
+    fn is_completed(&self) -> bool {
+        self.released
+    }
 }
 
 struct WgState {
@@ -211,34 +220,22 @@ impl Future for Wait<'_> {
         let this = self.get_mut();
         let progress = std::task::ready!(coop::poll_proceed(cx));
         let mut st = lock(&this.wg.inner);
-        match this.key {
-            Some(k) => {
-                let w = st.waiters.get_mut(k);
-                if w.released {
-                    st.waiters.remove(k);
-                    this.key = None;
-                    drop(st);
-                    progress.made_progress();
-                    return Poll::Ready(());
-                }
-                update_waker(&mut w.waker, cx.waker());
+        if this.key.is_some() {
+            if st.waiters.repoll(&mut this.key, cx).is_some() {
+                drop(st);
+                return ready(progress, ());
             }
-            None => {
-                if st.count == 0 {
-                    drop(st);
-                    progress.made_progress();
-                    return Poll::Ready(());
-                }
-                this.key = Some(st.waiters.push_back(WgWaiter {
-                    waker: Some(cx.waker().clone()),
-                    released: false,
-                }));
-            }
+        } else if st.count == 0 {
+            drop(st);
+            return ready(progress, ());
+        } else {
+            this.key = Some(st.waiters.push_back(WgWaiter {
+                waker: Some(cx.waker().clone()),
+                released: false,
+            }));
         }
         drop(st);
-        drop(progress);
-        set_wait_reason(WaitReason::WaitGroupWait);
-        Poll::Pending
+        park(progress, WaitReason::WaitGroupWait)
     }
 }
 

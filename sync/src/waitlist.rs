@@ -37,9 +37,36 @@
 //! - The whole structure is protected by the lock of the primitive that owns
 //!   it; nothing here is atomic.
 
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
+
+use gosched_executor::coop::Progress;
+use gosched_executor::task::{set_wait_reason, WaitReason};
 
 const NIL: usize = usize::MAX;
+
+/// A parked operation's entry, as [`WaitList::repoll`] sees it.
+pub(crate) trait Waiting {
+    /// The waker a counterpart wakes when it completes the operation.
+    fn waker_mut(&mut self) -> &mut Option<Waker>;
+    /// Whether a counterpart completed it (granted a lock or permits,
+    /// released a wait group, signalled, notified).
+    fn is_completed(&self) -> bool;
+}
+
+/// Ends a poll that completed: the coop budget unit stays spent.
+pub(crate) fn ready<T>(progress: Progress, value: T) -> Poll<T> {
+    progress.made_progress();
+    Poll::Ready(value)
+}
+
+/// Ends a poll that parks: the budget unit goes back (waiting is not
+/// progress) and the task's wait reason says why it waits. Call it after
+/// dropping the primitive's lock.
+pub(crate) fn park<T>(progress: Progress, reason: WaitReason) -> Poll<T> {
+    drop(progress);
+    set_wait_reason(reason);
+    Poll::Pending
+}
 
 /// Stores `new` in `slot` unless the stored waker would wake the same task
 /// (saves a clone, which for most executors is an atomic increment).
@@ -63,6 +90,26 @@ struct Node<W> {
 enum Slot<W> {
     Used(Node<W>),
     Free { next_free: usize },
+}
+
+impl<W: Waiting> WaitList<W> {
+    /// The re-poll every parked operation does, under its primitive's
+    /// lock: when a counterpart completed the entry `*key`, frees it,
+    /// clears `*key` and returns it; otherwise stores `cx`'s waker in it
+    /// (cheaply, see [`update_waker`]) and returns `None`.
+    ///
+    /// # Panics
+    /// When `*key` is `None` (the caller re-polls only a parked operation).
+    pub(crate) fn repoll(&mut self, key: &mut Option<Key>, cx: &Context<'_>) -> Option<W> {
+        let k = key.expect("repoll of an operation that is not parked");
+        let w = self.get_mut(k);
+        if w.is_completed() {
+            *key = None;
+            return Some(self.remove(k));
+        }
+        update_waker(w.waker_mut(), cx.waker());
+        None
+    }
 }
 
 /// A FIFO of waiters with O(1) push, pop and removal by key.
