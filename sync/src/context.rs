@@ -50,9 +50,9 @@
 //! be driven by anything that can call back later:
 //! - By default, by one lazily started std thread (`ThreadTimer`) with an
 //!   ordered map of deadlines: works on any executor and on none.
-//! - The runtime can install its own timer once at start-up with
-//!   [`set_timer`] (gosched will pass netpoll's timers), with no dependency
-//!   from this crate on netpoll.
+//! - A program or runtime can install another timer once, at start-up,
+//!   with [`set_timer`] (any [`Timer`]: this crate depends on no timer
+//!   implementation); until then the thread above drives every deadline.
 //! - Or per context, by any future: [`Context::with_deadline_driven`]
 //!   returns a [`DeadlineDriver`] to spawn, which cancels the context when
 //!   the given sleep future completes.

@@ -152,7 +152,7 @@ impl Semaphore {
     /// assert_eq!(s.available_permits(), 0);
     /// ```
     pub fn available_permits(&self) -> usize {
-        // Acquire pairs with the Release stores in `release`/`add_locked`,
+        // Acquire pairs with the Release stores in `release`/`grant_locked`,
         // so a caller that saw its own release sees it counted.
         self.word.load(Ordering::Acquire) >> PERMIT_SHIFT
     }
@@ -268,7 +268,7 @@ impl Semaphore {
                 return false;
             }
             // Acquire pairs with the Release that put these permits in
-            // (`release` or `add_locked`): what the releaser did while
+            // (`release` or `grant_locked`): what the releaser did while
             // holding them happens before what we do with them.
             match self.word.compare_exchange_weak(
                 cur,
@@ -283,7 +283,7 @@ impl Semaphore {
     }
 
     /// Returns `n` permits: lock-free when nobody is queued, else through
-    /// `add_locked`, which grants front waiters that fit. Any thread.
+    /// `grant_locked`, which grants front waiters that fit. Any thread.
     fn release(&self, n: usize) {
         if n == 0 {
             return;
