@@ -37,8 +37,10 @@
 //! # Layout
 //!
 //! One concept per file; each opens with its design essay. `chan/state.rs`
-//! is the channel (Go's `hchan`), `chan/buffered.rs` the lock-free path of
-//! buffered channels around the queue of `chan/buffer.rs`,
+//! is what every channel shares (Go's `hchan`), `chan/zero.rs` the
+//! rendezvous flavor, `chan/buffered.rs` the lock-free path of buffered
+//! channels around the queue of `chan/buffer.rs`, `chan/claim.rs` how an
+//! operation pairs with a parked select arm,
 //! `chan/select.rs` the select protocol, and `chan/snapshot.rs` the one
 //! moment on which a select decides `default`;
 //! `waitlist.rs` is the waiter queue every primitive parks in; `loom.rs`

@@ -27,7 +27,7 @@
 //! pop that *fails* decides from that word alone, without taking the
 //! mutex, so a failed operation creates no happens-before edge, exactly as
 //! a failed operation on the real queue does not. The models therefore
-//! check the channel's own fences (`state.rs`, steps S2, R3, R4, S5) rather
+//! check the channel's own fences (`buffered.rs`, steps S2, R3, R4, S5) rather
 //! than leaning on the stand-in's lock. Operations are linearizable in
 //! both implementations.
 

@@ -1,10 +1,68 @@
 //! Buffered (`bounded(n)`, `n > 0`) and unbounded channels: the lock-free
 //! fast path around the value queue and the parking protocol beside it.
+//! Every function in this file may be called by any thread; "the lock" is
+//! the channel's `state` mutex (`state.rs`).
 //!
-//! The protocol and its invariants are described in `state.rs`, section
-//! "Buffered and unbounded channels"; the step labels used there (S1-S5,
-//! R1-R6, C1-C3) mark the code here. Every function in this file may be
-//! called by any thread; "the lock" is the channel's `state` mutex.
+//! The values live in a lock-free closable queue (`Chan::queue`,
+//! `buffer.rs`). The lock still guards the two waiter lists, the flags and
+//! select registration; two atomic counts, `recv_parked` and `send_parked`,
+//! mirror how many waiters are linked, so that the fast path can skip the
+//! lock when nobody waits. Parked receivers are *notified* (woken, given
+//! nothing: they pop for themselves); parked senders keep their value in
+//! their waiter, and a receiver that frees a slot moves it into the queue,
+//! as Go's `recv` does on a full buffer, which keeps FIFO order and makes
+//! `len()` count it at once.
+//!
+//! Send (`buf_poll_send`, `buf_try_send`):
+//! - S1. Push. Closed: fail with the value. Full: go to S4.
+//! - S2. SeqCst fence (the StoreLoad barrier of a Dekker pair with R3).
+//! - S3. If `recv_parked != 0`: lock, notify the first live receiver
+//!   (`notify_one`: unlink it, mark it `Notified`, wake it).
+//! - S4. Full: lock, link a waiter in `sendq`, publish `send_parked`.
+//! - S5. SeqCst fence (pairs with R4), then push again under the lock. Done:
+//!   unlink and go to S2. Still full: the value moves into the waiter; park.
+//!
+//! Receive (`buf_poll_recv`, `recv_or_park`):
+//! - R1. Pop. Closed (and drained): `None`. Empty: go to R2.
+//! - R2. Lock, link a waiter in `recvq`, publish `recv_parked`.
+//! - R3. SeqCst fence (pairs with S2), then pop again, still under the
+//!   lock. A value: unlink and go to R4. Empty: park.
+//! - R4. After any successful pop of a bounded channel: SeqCst fence
+//!   (pairs with S5); if `send_parked != 0`, go to R5.
+//! - R5. Lock; move the first live parked sender's value into the queue
+//!   (`refill`), complete and wake it; if a receiver is linked, notify it
+//!   too (the move was a push). If the push fails, a racing fast-path send
+//!   took the slot, and the next pop retries.
+//! - R6. A notified receiver, when polled, frees its waiter and starts over
+//!   at R1. If it is dropped instead while notified, it notifies the next
+//!   parked receiver, so that the wake-up is not lost with it.
+//!
+//! Why the fences: in S1-S3 the push is a store to the queue followed by a
+//! load of `recv_parked`; in R2-R3 the count is a store followed by a load
+//! of the queue. Without a StoreLoad barrier on both sides, each could miss
+//! the other's store, and the value would sit in the queue while the
+//! receiver sleeps. With both fences, whichever fence comes second in the
+//! SeqCst order sees the other side's store. S5/R4 are the same pair for a
+//! sender parking on a full buffer. The loom models (`loom_buffered.rs`)
+//! deadlock when S2 is removed.
+//!
+//! Close (`buf_close`):
+//! - C1. Under the lock, set the flag and close the queue: from now on a
+//!   push fails with its value, and pops drain what is left, then report
+//!   closed. The queue orders close and push through one atomic word.
+//! - C2. Still under the lock, complete every linked waiter with `Closed`
+//!   (`fail_all_locked`; select arms are claimed): senders get their value
+//!   back, receivers pop, drain and then see `None`.
+//! - C3. When the last receiver left (`disconnect`), drop the values still
+//!   queued, outside the lock.
+//!
+//! # Cancellation
+//!
+//! - A dropped send future removes its waiter; a value still in it (not
+//!   moved into the queue) is dropped with the future.
+//! - A receive waiter is never handed a value; a dropped `Notified` one
+//!   passes the notification on (R6).
+//!
 
 use std::task::{Context, Poll};
 
@@ -98,9 +156,8 @@ pub(super) fn refill<T>(q: &Buffer<T>, sendq: &mut WaitList<Waiter<T>>) -> Optio
 }
 
 // The entry points (`buf_try_*`, `buf_poll_*`) are `#[inline(never)]`: the
-// shared methods in `state.rs` branch to them first thing, and the
-// rendezvous code that follows the branch there then compiles as lean as it
-// did before this path existed.
+// dispatch in `mod.rs` branches to them first thing, and the rendezvous
+// branch beside them there then compiles as lean as it does alone.
 impl<T> Chan<T> {
     /// Unlinks a parked sender's waiter under the lock, republishes the
     /// parked counts, and returns the waiter once the lock is dropped.

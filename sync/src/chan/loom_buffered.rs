@@ -1,5 +1,5 @@
 //! Loom models of buffered and unbounded channels: the lock-free fast path
-//! racing the parking protocol (`state.rs`, "Buffered and unbounded
+//! racing the parking protocol (`buffered.rs`, "Buffered and unbounded
 //! channels"). The value queue is the loom stand-in of `buffer.rs`, whose
 //! failed operations create no happens-before edge, so these models check
 //! the channel's own fences. A lost wake-up shows up as a loom deadlock.

@@ -38,11 +38,14 @@
 //!
 //! The design (Go's `hchan`: waiter queues under a lock, plus, for buffered
 //! channels, a lock-free value queue that the fast path uses without the
-//! lock) is described in `state.rs`; `select!` in `select.rs`, and how a
-//! select with `default` sees its channels at one moment in `snapshot.rs`.
+//! lock) is described in `state.rs`, which says where each piece lives:
+//! one file per flavor (`zero.rs`, `buffered.rs`), the claim protocol
+//! (`claim.rs`), `select!` (`select.rs`, `snapshot.rs`). This file holds
+//! the handles and the one dispatch on the flavor.
 
 mod buffer;
 mod buffered;
+mod claim;
 mod error;
 #[cfg(all(test, gosched_loom))]
 mod loom_buffered;
@@ -53,6 +56,7 @@ mod loom_snapshot;
 pub mod select;
 mod snapshot;
 mod state;
+mod zero;
 
 use std::fmt;
 use std::future::Future;
@@ -64,8 +68,202 @@ pub use error::{SendError, TryRecvError, TrySendError};
 use crate::loom::atomic::Ordering;
 use crate::loom::Arc;
 use crate::waitlist::Key;
+use buffer::Buffer;
 use select::{Deferred, Registered, SelectCore, SelectOp};
 use state::Chan;
+
+/// What kind of channel a [`Chan`] is, and so which file's code runs each
+/// operation: `zero.rs` or `buffered.rs`. Fixed when the channel is made.
+enum Flavor<'a, T> {
+    /// `bounded(0)`: a rendezvous, everything under the channel lock.
+    Zero,
+    /// `bounded(n > 0)` or `unbounded()`: values in a lock-free queue.
+    Buffered(&'a Buffer<T>),
+}
+
+impl<T> Chan<T> {
+    /// This channel's flavor (see [`Flavor`]).
+    #[inline]
+    fn flavor(&self) -> Flavor<'_, T> {
+        match self.queue.as_deref() {
+            None => Flavor::Zero,
+            Some(q) => Flavor::Buffered(q),
+        }
+    }
+
+    // The one dispatch point: each operation, on each flavor. Every other
+    // file calls these, never a flavor's function directly.
+
+    fn len(&self) -> usize {
+        match self.flavor() {
+            Flavor::Zero => self.zero_len(),
+            Flavor::Buffered(q) => q.len(),
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        match self.flavor() {
+            Flavor::Zero => self.zero_is_closed(),
+            Flavor::Buffered(q) => q.is_closed(),
+        }
+    }
+
+    /// Non-blocking send.
+    fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match self.flavor() {
+            Flavor::Zero => self.zero_try_send(value),
+            Flavor::Buffered(q) => self.buf_try_send(q, value),
+        }
+    }
+
+    /// Non-blocking receive.
+    fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.flavor() {
+            Flavor::Zero => self.zero_try_recv(),
+            Flavor::Buffered(q) => self.buf_try_recv(q),
+        }
+    }
+
+    /// Drives a send future. `value` holds the value until it is parked;
+    /// `key` the parked waiter. Both are `None` once this returns `Ready`.
+    fn poll_send(
+        &self,
+        cx: &mut Context<'_>,
+        value: &mut Option<T>,
+        key: &mut Option<Key>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        match self.flavor() {
+            Flavor::Zero => self.zero_poll_send(cx, value, key),
+            Flavor::Buffered(q) => self.buf_poll_send(q, cx, value, key),
+        }
+    }
+
+    /// Removes a parked sender whose future was dropped.
+    fn cancel_send(&self, key: Key) {
+        match self.flavor() {
+            Flavor::Zero => self.zero_cancel_send(key),
+            Flavor::Buffered(_) => self.buf_cancel_send(key),
+        }
+    }
+
+    /// Drives a receive future; `key` is the parked waiter, `None` once
+    /// this returns `Ready`.
+    fn poll_recv(&self, cx: &mut Context<'_>, key: &mut Option<Key>) -> Poll<Option<T>> {
+        match self.flavor() {
+            Flavor::Zero => self.zero_poll_recv(cx, key),
+            Flavor::Buffered(q) => self.buf_poll_recv(q, cx, key),
+        }
+    }
+
+    /// Removes a parked receiver whose future was dropped.
+    fn cancel_recv(&self, key: Key) {
+        match self.flavor() {
+            Flavor::Zero => self.zero_cancel_recv(key),
+            Flavor::Buffered(_) => self.buf_cancel_recv(key),
+        }
+    }
+
+    /// Closes the channel; returns false if it was already closed.
+    fn close(&self) -> bool {
+        match self.flavor() {
+            Flavor::Zero => self.zero_close(),
+            Flavor::Buffered(q) => self.buf_close(q, false),
+        }
+    }
+
+    /// The last receiver is gone: fail parked and future sends, and drop
+    /// the values nobody can receive any more.
+    fn disconnect(&self) {
+        match self.flavor() {
+            Flavor::Zero => self.zero_disconnect(),
+            Flavor::Buffered(q) => {
+                self.buf_close(q, true);
+            }
+        }
+    }
+
+    /// First select pass for a receive arm: complete now or do nothing.
+    fn select_try_recv(&self) -> Option<Option<T>> {
+        match self.try_recv() {
+            Ok(v) => Some(Some(v)),
+            Err(TryRecvError::Closed) => Some(None),
+            Err(TryRecvError::Empty) => None,
+        }
+    }
+
+    /// First select pass for a send arm: complete now or keep the value.
+    fn select_try_send(&self, value: &mut Option<T>) -> Option<Result<(), SendError<T>>> {
+        let v = value.take().expect("select send arm without a value");
+        match self.try_send(v) {
+            Ok(()) => Some(Ok(())),
+            Err(TrySendError::Closed(v)) => Some(Err(SendError(v))),
+            Err(TrySendError::Full(v)) => {
+                *value = Some(v);
+                None
+            }
+        }
+    }
+
+    /// Second select pass for a receive arm.
+    fn select_register_recv(&self, core: &Arc<SelectCore>, case: usize) -> Registered<Option<T>> {
+        match self.flavor() {
+            Flavor::Zero => self.zero_select_register_recv(core, case),
+            Flavor::Buffered(q) => self.buf_select_register_recv(q, core, case),
+        }
+    }
+
+    /// The select committed to this receive arm: take its result.
+    fn select_finish_recv(&self, key: Key) -> Option<T> {
+        match self.flavor() {
+            Flavor::Zero => self.zero_select_finish_recv(key),
+            Flavor::Buffered(q) => self.buf_select_finish_recv(q, key),
+        }
+    }
+
+    /// Second select pass for a send arm; on `Waiting` the value moved
+    /// into the waiter, on `Lost` it is back in `value`.
+    fn select_register_send(
+        &self,
+        value: &mut Option<T>,
+        core: &Arc<SelectCore>,
+        case: usize,
+    ) -> Registered<Result<(), SendError<T>>> {
+        match self.flavor() {
+            Flavor::Zero => self.zero_select_register_send(value, core, case),
+            Flavor::Buffered(q) => self.buf_select_register_send(q, value, core, case),
+        }
+    }
+
+    /// The select committed to this send arm: take its result.
+    fn select_finish_send(&self, key: Key) -> Result<(), SendError<T>> {
+        match self.flavor() {
+            Flavor::Zero => self.zero_select_finish_send(key),
+            Flavor::Buffered(_) => self.buf_select_finish_send(key),
+        }
+    }
+
+    /// A woken, uncommitted select retries its registered receive arm:
+    /// only a buffered arm can have been notified without being committed.
+    fn select_retry_recv(
+        &self,
+        key: Key,
+        core: &Arc<SelectCore>,
+        case: usize,
+    ) -> Registered<Option<T>> {
+        match self.flavor() {
+            Flavor::Zero => Registered::Waiting(key),
+            Flavor::Buffered(q) => self.buf_select_retry_recv(q, key, core, case),
+        }
+    }
+
+    /// Removes an unselected send arm's waiter, handing its value back.
+    fn select_unregister_send(&self, key: Key) -> Option<T> {
+        match self.flavor() {
+            Flavor::Zero => self.zero_select_unregister_send(key),
+            Flavor::Buffered(_) => self.buf_select_unregister_send(key),
+        }
+    }
+}
 
 /// Creates a channel that buffers up to `cap` values; `bounded(0)` is an
 /// unbuffered rendezvous channel.

@@ -20,7 +20,7 @@
 //! [`SelectCore`], *finished* once the core says it was chosen, and
 //! *unregistered*. The core's state word is the arbiter: a counterpart
 //! completes a select's waiter only after claiming the core (see
-//! `state.rs`, "Pairing"), so at most one arm ever completes.
+//! `claim.rs`), so at most one arm ever completes.
 //!
 //! The [`Select`] future, step by step:
 //! 1. Shuffle the arm indices (Fisher-Yates with a per-thread generator).
@@ -85,7 +85,7 @@ pub struct SelectCore {
     /// `WAITING`, `BUSY` (a claimer holds it), or the chosen arm's index.
     state: AtomicUsize,
     /// Creation order; two cores are always claimed in increasing `order`
-    /// (see `state.rs`, "Why BUSY exists"). A counter rather than the
+    /// (see `claim.rs`, "Why BUSY exists"). A counter rather than the
     /// address so that loom models stay deterministic.
     pub(crate) order: u64,
     /// The select's task; replaced by the select future on each poll.
@@ -479,7 +479,7 @@ where
             frozen.arms[frozen.len] = i;
             frozen.len += 1;
         }
-        // F2: pairs with the SeqCst fences of S2 and R4 (`state.rs`).
+        // F2: pairs with the SeqCst fences of S2 and R4 (`buffered.rs`).
         fence(Ordering::SeqCst);
         // F3, in the random order of step 1.
         let mut wakes = Deferred::default();

@@ -19,7 +19,7 @@
 //!   arms, which are part of the select future: `MutexGuard` is `!Send`, so
 //!   every future containing a `select!` would be `!Send`. Erasing their
 //!   types in the select's stack frame costs an allocation per arm.
-//! - The locks alone: the lock-free path of buffered channels (`state.rs`,
+//! - The locks alone: the lock-free path of buffered channels (`buffered.rs`,
 //!   S1 and R1) pushes and pops without the lock, so a held lock does not
 //!   stop a value from arriving or leaving.
 //! - Reading every arm twice and comparing versions (a double collect):
@@ -77,9 +77,12 @@
 
 use super::buffer::{PopError, PushError};
 use super::buffered::{notify_one, refill};
+use super::claim::Me;
 use super::error::SendError;
 use super::select::Deferred;
-use super::state::{Chan, TryRecv, TrySend};
+use super::state::Chan;
+use super::zero::{TryRecv, TrySend};
+use super::Flavor;
 use crate::loom::lock;
 
 impl<T> Chan<T> {
@@ -99,7 +102,7 @@ impl<T> Chan<T> {
     pub(crate) fn snapshot_freeze(&self) {
         let mut st = self.lock_state();
         st.frozen = true;
-        if self.queue.is_some() {
+        if let Flavor::Buffered(_) = self.flavor() {
             self.publish_parked(&st);
         }
     }
@@ -110,7 +113,7 @@ impl<T> Chan<T> {
         let mut st = lock(&self.state);
         debug_assert!(st.frozen, "thaw of a channel that is not frozen");
         st.frozen = false;
-        if self.queue.is_some() {
+        if let Flavor::Buffered(_) = self.flavor() {
             self.publish_parked(&st);
         }
     }
@@ -118,10 +121,10 @@ impl<T> Chan<T> {
     /// F3 for a receive arm on this frozen channel: `Some` with the value
     /// (or `None` once closed and drained) if the receive completes now.
     pub(crate) fn snapshot_try_recv(&self, wakes: &mut Deferred) -> Option<Option<T>> {
-        let Some(q) = &self.queue else {
+        let Flavor::Buffered(q) = self.flavor() else {
             let mut st = lock(&self.state);
             debug_assert!(st.frozen);
-            return match self.try_recv_locked(&mut st, super::state::Me::Free) {
+            return match self.try_recv_locked(&mut st, Me::Free) {
                 TryRecv::Got(v, wake) => {
                     drop(st);
                     wakes.extend(wake);
@@ -166,10 +169,10 @@ impl<T> Chan<T> {
         wakes: &mut Deferred,
     ) -> Option<Result<(), SendError<T>>> {
         let v = value.take().expect("select send arm without a value");
-        let Some(q) = &self.queue else {
+        let Flavor::Buffered(q) = self.flavor() else {
             let mut st = lock(&self.state);
             debug_assert!(st.frozen);
-            return match self.try_send_locked(&mut st, v, super::state::Me::Free) {
+            return match self.try_send_locked(&mut st, v, Me::Free) {
                 TrySend::Sent(wake) => {
                     drop(st);
                     wakes.extend(wake);
