@@ -78,6 +78,12 @@ pub const MAX_ARMS: usize = 64;
 const WAITING: usize = usize::MAX;
 const BUSY: usize = usize::MAX - 1;
 
+/// Failed claims between two yields of the thread in `try_lock`: a holder
+/// keeps `BUSY` for a few instructions, so 64 spins (about a microsecond)
+/// outlast it unless the OS preempted it, and then only a yield lets it
+/// finish.
+const CLAIM_SPINS_PER_YIELD: u32 = 64;
+
 /// State shared by all the waiters one parked `select!` registered: which
 /// arm was chosen, and whom to wake.
 #[doc(hidden)]
@@ -129,7 +135,7 @@ impl SelectCore {
                     // The holder is inside a few instructions of `pair`;
                     // if it was preempted by the OS, stop burning our slice.
                     spins += 1;
-                    if spins % 64 == 0 {
+                    if spins % CLAIM_SPINS_PER_YIELD == 0 {
                         yield_thread();
                     } else {
                         spin();

@@ -16,8 +16,8 @@
 //!   direct hand-off between two parked parties, and select needs to commit
 //!   a counterpart atomically; both are awkward without a lock. Rendezvous
 //!   channels keep a locked design (`zero.rs`), which already beats the peers.
-//! - One lock for every operation of a buffered channel (the previous
-//!   design: Go's `hchan` as is): simple, but under contention a fifth of
+//! - One lock for every operation of a buffered channel (Go's `hchan` as
+//!   is): simple, but under contention a fifth of
 //!   the time went to waiting for the lock.
 //! - Buffered values in `crossbeam_queue::ArrayQueue`/`SegQueue`: they
 //!   cannot be closed atomically with a push, so a send racing `close`
@@ -77,6 +77,11 @@ use super::select::SelectCore;
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::{lock, spin, yield_thread, Arc, Mutex, MutexGuard};
 use crate::waitlist::WaitList;
+
+/// Spins before a locker that found the channel frozen starts yielding its
+/// thread: a snapshot holds a channel for a few queue operations (well
+/// under a microsecond), so a short spin usually outlasts it.
+const FROZEN_SPINS_BEFORE_YIELD: u32 = 16;
 
 /// Who is waiting in a queue entry.
 pub(crate) enum Owner {
@@ -235,7 +240,7 @@ impl<T> Chan<T> {
         let mut spins = 0u32;
         loop {
             spins += 1;
-            if spins < 16 {
+            if spins < FROZEN_SPINS_BEFORE_YIELD {
                 spin();
             } else {
                 yield_thread();
