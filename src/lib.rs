@@ -24,7 +24,7 @@ use std::io;
 use std::sync::{Arc, Once};
 
 pub use gosched_executor::{
-    block_in_place, coop, yield_now, EnterGuard, Handle, JoinError, JoinHandle, YieldNow,
+    block_in_place, coop, syscall, yield_now, EnterGuard, Handle, JoinError, JoinHandle, YieldNow,
 };
 
 /// Go-semantics channels, `select!`, locks, WaitGroup, Context (the
@@ -40,6 +40,13 @@ pub use gosched_sync::select;
 /// crate's `net`).
 pub mod net {
     pub use gosched_netpoll::net::*;
+}
+
+/// Files and directories, Go's way: each operation is one blocking call on
+/// the task's own thread under [`syscall`], handed off by sysmon only if it
+/// stays blocked (the `gosched-netpoll` crate's `fs`).
+pub mod fs {
+    pub use gosched_netpoll::fs::*;
 }
 
 /// Timers: `sleep`, `timeout`, `interval` (the `gosched-netpoll` crate's

@@ -45,6 +45,7 @@ pub use runtime::{
     Builder, DriverFactory, EnterGuard, Handle, Runtime, PROCS_ENV,
 };
 pub use sched::handoff::block_in_place;
+pub use sched::syscall::syscall;
 pub use schedtrace::DEBUG_ENV;
 pub use task::{JoinError, JoinHandle};
 pub use trace::TRACE_ENV;

@@ -51,6 +51,7 @@
 //! });
 //! ```
 
+pub mod fs;
 mod loom;
 pub mod net;
 pub mod reactor;

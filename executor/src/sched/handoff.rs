@@ -178,11 +178,12 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// While alive, this thread is not a worker (`CURRENT_M` is null); the
-/// worker's context comes back on drop.
-struct OffWorker(*const super::worker::MContext);
+/// worker's context comes back on drop. `block_in_place` and `syscall`
+/// run their closures under it.
+pub(crate) struct OffWorker(*const super::worker::MContext);
 
 impl OffWorker {
-    fn enter(ctx: &super::worker::MContext) -> OffWorker {
+    pub(crate) fn enter(ctx: &super::worker::MContext) -> OffWorker {
         CURRENT_M.with(|c| c.set(std::ptr::null()));
         OffWorker(ctx as *const _)
     }

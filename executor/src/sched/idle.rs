@@ -44,7 +44,7 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 
 use super::processor::PToken;
-use crate::loom::{lock, thread, AtomicBool, AtomicUsize, Mutex};
+use crate::loom::{lock, thread, AtomicBool, AtomicU64, AtomicUsize, Mutex};
 use crate::Driver;
 
 /// What a sleeping M is woken with.
@@ -80,6 +80,12 @@ pub(crate) struct MPark {
     /// The M thread's kernel thread id (0: unknown), for sysmon's look at
     /// whether a stuck thread is asleep in a syscall.
     pub(crate) tid: std::sync::atomic::AtomicU32,
+    /// Inside a blocking call made through `syscall` (Go's `_Psyscall`):
+    /// written by the M on enter and exit, read by sysmon.
+    pub(crate) in_syscall: AtomicBool,
+    /// Bumped by the M on every `syscall` entry (Go's `syscalltick`), so
+    /// sysmon can tell one long call from many short ones.
+    pub(crate) syscalltick: AtomicU64,
 }
 
 impl MPark {
@@ -91,6 +97,8 @@ impl MPark {
             cur_p: AtomicUsize::new(usize::MAX),
             retaken: AtomicBool::new(false),
             tid: std::sync::atomic::AtomicU32::new(0),
+            in_syscall: AtomicBool::new(false),
+            syscalltick: AtomicU64::new(0),
         })
     }
 

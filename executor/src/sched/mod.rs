@@ -25,6 +25,7 @@ pub(crate) mod idle;
 pub(crate) mod inject;
 pub(crate) mod processor;
 pub(crate) mod runq;
+pub(crate) mod syscall;
 pub(crate) mod sysmon;
 pub(crate) mod worker;
 
@@ -38,6 +39,8 @@ mod loom_park;
 mod loom_runq;
 #[cfg(all(test, gosched_loom))]
 mod loom_shutdown;
+#[cfg(all(test, gosched_loom))]
+mod loom_syscall;
 
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;

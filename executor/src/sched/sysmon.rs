@@ -11,6 +11,10 @@
 //!    (`handoff.rs`). A poll is "one" when the P's poll counter has not
 //!    moved; an M that is merely busy polls many short tasks and is left
 //!    alone. While any P runs, sysmon sleeps at most 1 ms.
+//!    A P whose M said it is blocking (`syscall`, Go's `_Psyscall`) is
+//!    retaken sooner: when the M is seen inside the same call in two
+//!    rounds in a row and work waits (`syscall.rs`); while any M is in
+//!    such a call sysmon sleeps at most 50 µs.
 //! 2. **Polls the netpoller** without blocking when no M is parked in it
 //!    and sysmon has not polled it for 10 ms, so timers and sockets are
 //!    served even while every M is stuck.
@@ -82,7 +86,16 @@ const NETPOLL_EVERY: Duration = Duration::from_millis(10);
 struct PSeen {
     polls: u64,
     since: Instant,
+    /// The holder M's `syscalltick` when it was last seen inside a
+    /// `syscall` (`None`: it was not).
+    syscall: Option<u64>,
 }
+
+/// Longest sysmon sleep while some M is inside a `syscall`: Go retakes a
+/// P whose M stays in one syscall across a sysmon tick of 20 µs or more,
+/// so a blocked file read stalls its P for tens of microseconds, not for
+/// sysmon's busy back-off of a millisecond.
+const SYSCALL_WATCH_DELAY: Duration = Duration::from_micros(50);
 
 /// sysmon's own state between rounds.
 struct Monitor {
@@ -97,6 +110,19 @@ struct Monitor {
     last_netpoll: Instant,
     /// Per P: the poll count last seen and since when it has not moved.
     seen: Vec<PSeen>,
+    /// Some M was inside a `syscall` this round: sleep at most
+    /// `SYSCALL_WATCH_DELAY`.
+    watching_syscalls: bool,
+}
+
+/// Whether work waits for P `i`: tasks queued on it or globally, or timers
+/// and sockets that nobody is polling (no M parked in the driver). Without
+/// any, a hand-off would only start a thread with nothing to run.
+fn work_waits_for(shared: &Shared, i: usize) -> bool {
+    !shared.procs[i].runq().is_empty()
+        || !shared.inject.is_empty()
+        || (!shared.idle.driver_busy.load(Relaxed)
+            && shared.driver.as_ref().is_some_and(|d| d.has_waiters()))
 }
 
 fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
@@ -112,6 +138,7 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
         idle_rounds: 0,
         last_netpoll: start,
         seen: Vec::new(),
+        watching_syscalls: false,
     };
     loop {
         if stop.sleep(mon.delay) {
@@ -179,27 +206,40 @@ impl Monitor {
                 .map(|p| PSeen {
                     polls: p.metrics.polls.load(Relaxed),
                     since: now,
+                    syscall: None,
                 })
                 .collect();
         }
+        self.watching_syscalls = false;
         for (i, p) in shared.procs.iter().enumerate() {
             let seen = &mut self.seen[i];
             let polls = p.metrics.polls.load(Relaxed);
-            if polls != seen.polls || !p.running.load(Relaxed) {
-                *seen = PSeen { polls, since: now };
+            if !p.running.load(Relaxed) {
+                *seen = PSeen {
+                    polls,
+                    since: now,
+                    syscall: None,
+                };
+                continue;
+            }
+            if let Some(acted_on) = Self::retake_syscall(shared, i, seen) {
+                self.watching_syscalls = true;
+                acted |= acted_on;
+                continue;
+            }
+            if polls != seen.polls {
+                *seen = PSeen {
+                    polls,
+                    since: now,
+                    syscall: None,
+                };
                 continue;
             }
             let stuck_for = now.duration_since(seen.since);
             if stuck_for < RETAKE_ASLEEP_AFTER {
                 continue;
             }
-            // Work waits for this P: queued tasks, or timers and sockets
-            // that nobody is polling (no M parked in the driver).
-            let waiting = !p.runq().is_empty()
-                || !shared.inject.is_empty()
-                || (!shared.idle.driver_busy.load(Relaxed)
-                    && shared.driver.as_ref().is_some_and(|d| d.has_waiters()));
-            if !waiting {
+            if !work_waits_for(shared, i) {
                 continue;
             }
             let holder = shared
@@ -218,6 +258,35 @@ impl Monitor {
         acted
     }
 
+    /// The syscall rule of step 1 (`syscall.rs`, step 3) for P `i`:
+    /// `None` when its holder is not inside a `syscall`; otherwise whether
+    /// this round handed the P off. The holder must have been seen in the
+    /// same call (same `syscalltick`) in the previous round, and other
+    /// work must wait for the P.
+    fn retake_syscall(shared: &Arc<Shared>, i: usize, seen: &mut PSeen) -> Option<bool> {
+        let holder = shared
+            .all_ms()
+            .into_iter()
+            .find(|m| m.cur_p.load(Relaxed) == i)?;
+        // SeqCst: pairs with the SeqCst stores in `enter_syscall` and
+        // `exit_syscall`.
+        if !holder.in_syscall.load(std::sync::atomic::Ordering::SeqCst) {
+            seen.syscall = None;
+            return None;
+        }
+        let tick = holder.syscalltick.load(Relaxed);
+        if seen.syscall != Some(tick) {
+            // First sight of this call: look again next round.
+            seen.syscall = Some(tick);
+            return Some(false);
+        }
+        if !work_waits_for(shared, i) {
+            return Some(false);
+        }
+        seen.syscall = None;
+        Some(shared.handoff(i, &holder))
+    }
+
     /// Go's back-off: 20 µs while acting, doubling after
     /// `IDLE_ROUNDS_BEFORE_BACKOFF` idle rounds up to 10 ms; at most 1 ms
     /// while any P runs; never past the next schedtrace line.
@@ -233,6 +302,9 @@ impl Monitor {
         }
         if shared.idle.npidle.load(Relaxed) < shared.procs.len() {
             self.delay = self.delay.min(BUSY_MAX_DELAY);
+        }
+        if self.watching_syscalls {
+            self.delay = self.delay.min(SYSCALL_WATCH_DELAY);
         }
         if self.settings.schedtrace_ms > 0 {
             self.delay = self.delay.min(
