@@ -20,7 +20,6 @@
 //! netpoller as its driver, so sockets and timers work in every task.
 
 use std::future::Future;
-use std::io;
 use std::sync::{Arc, Once};
 
 pub use gosched_executor::{
@@ -47,6 +46,41 @@ pub mod net {
 /// stays blocked (the `gosched-netpoll` crate's `fs`).
 pub mod fs {
     pub use gosched_netpoll::fs::*;
+}
+
+/// The I/O traits and helpers a program reaches for, so that none needs a
+/// second crate's name: `futures::io`'s traits, their extension traits
+/// (`read_to_end`, `write_all`, `lines`, `split`, ...), buffers and `copy`.
+/// gosched's sockets and files implement these traits.
+///
+/// ```
+/// use gosched::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+/// gosched::run(async {
+///     let (mut a, b) = gosched::net::UnixStream::pair().unwrap();
+///     a.write_all(b"one\ntwo\n").await.unwrap();
+///     drop(a);
+///     let mut reader = BufReader::new(b);
+///     let mut got = Vec::new();
+///     let mut line = String::new();
+///     while reader.read_line(&mut line).await.unwrap() > 0 {
+///         got.push(line.trim_end().to_string());
+///         line.clear();
+///     }
+///     assert_eq!(got, ["one", "two"]);
+/// });
+/// ```
+pub mod io {
+    pub use futures::io::{
+        copy, copy_buf, empty, repeat, sink, AsyncBufRead, AsyncBufReadExt, AsyncRead,
+        AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter,
+        Cursor, Error, ErrorKind, ReadHalf, Result, SeekFrom, WriteHalf,
+    };
+}
+
+/// Streams (`futures::Stream` and its extension trait), which
+/// `fs::read_dir`, channel receivers and intervals implement.
+pub mod stream {
+    pub use futures::stream::{Stream, StreamExt};
 }
 
 /// Timers: `sleep`, `timeout`, `interval` (the `gosched-netpoll` crate's
@@ -147,7 +181,7 @@ impl Builder {
     ///
     /// Fails with `InvalidInput` for zero Ps or a bad `GOSCHED_PROCS`, and
     /// with the OS error when the poller or a thread cannot be made.
-    pub fn build(self) -> io::Result<Runtime> {
+    pub fn build(self) -> std::io::Result<Runtime> {
         install_netpoll();
         self.inner.build().map(|inner| Runtime { inner })
     }
@@ -167,7 +201,7 @@ impl Runtime {
     }
 
     /// A runtime with default settings.
-    pub fn new() -> io::Result<Runtime> {
+    pub fn new() -> std::io::Result<Runtime> {
         Builder::default().build()
     }
 
