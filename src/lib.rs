@@ -77,6 +77,12 @@ pub mod io {
     };
 }
 
+/// Unix signals, Go's way: `notify` into a channel, `ctrl_c`,
+/// `notify_context` (the `gosched-netpoll` crate's `signal`).
+pub mod signal {
+    pub use gosched_netpoll::signal::*;
+}
+
 /// Streams (`futures::Stream` and its extension trait), which
 /// `fs::read_dir`, channel receivers and intervals implement.
 pub mod stream {

@@ -55,6 +55,7 @@ pub mod fs;
 mod loom;
 pub mod net;
 pub mod reactor;
+pub mod signal;
 pub mod time;
 
 pub use reactor::{EnterGuard, Reactor};
