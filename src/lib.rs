@@ -77,6 +77,13 @@ pub mod io {
     };
 }
 
+/// Child processes: `Command`, a `Child` whose exit is awaited on the
+/// netpoller (a pidfd, no thread), its standard streams as async streams
+/// (the `gosched-netpoll` crate's `process`).
+pub mod process {
+    pub use gosched_netpoll::process::*;
+}
+
 /// Unix signals, Go's way: `notify` into a channel, `ctrl_c`,
 /// `notify_context` (the `gosched-netpoll` crate's `signal`).
 pub mod signal {

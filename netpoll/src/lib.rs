@@ -54,6 +54,7 @@
 pub mod fs;
 mod loom;
 pub mod net;
+pub mod process;
 pub mod reactor;
 pub mod signal;
 pub mod time;
