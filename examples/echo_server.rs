@@ -8,15 +8,13 @@
 //! ```
 //!
 //! Try it with `nc 127.0.0.1 7000`. Each connection is split into a read
-//! half and a write half and `futures::io::copy` pumps one into the other
+//! half and a write half and `gosched::io::copy` pumps one into the other
 //! until the client closes its side.
 
 use std::io;
-use std::sync::Arc;
 
-use gosched_executor::Runtime;
-use gosched_netpoll::net::TcpListener;
-use gosched_netpoll::Reactor;
+use gosched::net::TcpListener;
+use gosched::Runtime;
 
 fn main() -> io::Result<()> {
     let arg = std::env::args().nth(1);
@@ -25,9 +23,7 @@ fn main() -> io::Result<()> {
         Some(port) if port.parse::<u16>().is_ok() => format!("127.0.0.1:{port}"),
         Some(addr) => addr.to_string(),
     };
-    let rt = Runtime::builder()
-        .driver(Arc::new(Reactor::new()?))
-        .build()?;
+    let rt = Runtime::new()?;
     rt.block_on(async move {
         let listener = TcpListener::bind(addr.as_str()).await?;
         println!("echo server listening on {}", listener.local_addr()?);
@@ -35,10 +31,10 @@ fn main() -> io::Result<()> {
             // Out of descriptors, accept backs off and retries by itself;
             // an error here is one the listener cannot recover from.
             let (stream, peer) = listener.accept().await?;
-            gosched_executor::spawn(async move {
+            gosched::spawn(async move {
                 let _ = stream.set_nodelay(true);
                 let (reader, mut writer) = stream.into_split();
-                match futures::io::copy(reader, &mut writer).await {
+                match gosched::io::copy(reader, &mut writer).await {
                     Ok(n) => eprintln!("{peer}: echoed {n} bytes"),
                     Err(e) => eprintln!("{peer}: {e}"),
                 }

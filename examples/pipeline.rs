@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use gosched_sync::chan::{self, Receiver};
-use gosched_sync::context::{Context, ContextError};
-use gosched_sync::select;
+use gosched::select;
+use gosched::sync::chan::{self, Receiver};
+use gosched::sync::context::{Context, ContextError};
 
 /// Emits 0, 1, 2, ... until the context is done.
 fn generate(ctx: &Context) -> Receiver<u64> {

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run --example worker_pool`
 
-use gosched_sync::{chan, WaitGroup};
+use gosched::sync::{chan, WaitGroup};
 
 const WORKERS: usize = 4;
 const JOBS: u64 = 20;

@@ -270,7 +270,7 @@ fn dispatch(sig: Signal) {
 /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
 /// # let _enter = reactor.enter();
 /// let rx = signal::notify(&[Signal::User2]).unwrap();
-/// // SAFETY (doc example): raising a signal this process handles.
+/// // SAFETY: raising a signal this process handles (a listener exists).
 /// unsafe { libc::raise(libc::SIGUSR2) };
 /// assert_eq!(reactor.block_on(rx.recv()), Some(Signal::User2));
 /// ```
@@ -307,7 +307,7 @@ pub async fn ctrl_c() -> io::Result<()> {
 /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
 /// # let _enter = reactor.enter();
 /// let (ctx, _stop) = signal::notify_context(&Context::background(), &[Signal::User1]).unwrap();
-/// // SAFETY (doc example): raising a signal this process handles.
+/// // SAFETY: raising a signal this process handles (a listener exists).
 /// unsafe { libc::raise(libc::SIGUSR1) };
 /// reactor.block_on(ctx.done());
 /// assert!(ctx.err().is_some());
