@@ -250,6 +250,14 @@ impl Runtime {
         self.inner.spawn_blocking(f)
     }
 
+    /// Makes this the process's default runtime while it lives: a thread
+    /// with no runtime of its own reaches it (see
+    /// `gosched_executor::Runtime::set_process_default`). `run` does this
+    /// on the main thread.
+    pub fn set_process_default(&self) {
+        self.inner.set_process_default()
+    }
+
     /// Runs `future` on this thread until it completes, with this runtime
     /// current. Panics when called from inside a runtime worker.
     #[track_caller]

@@ -313,6 +313,27 @@ impl Runtime {
         self.handle.block_on(future)
     }
 
+    /// Makes this the process's default runtime while it lives (Go has
+    /// exactly one runtime): a thread with no runtime of its own reaches it
+    /// through `spawn`, `Handle::current`, `block_on` and the sockets and
+    /// timers, instead of the lazily started global runtime. `run` does
+    /// this on the main thread. The last call wins; dropping the runtime
+    /// clears it.
+    ///
+    /// ```
+    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// rt.set_process_default();
+    /// let from_a_plain_thread = std::thread::spawn(gosched_executor::Handle::try_current)
+    ///     .join()
+    ///     .unwrap();
+    /// assert!(from_a_plain_thread.as_ref() == Some(rt.handle()));
+    /// drop(rt);
+    /// assert!(std::thread::spawn(gosched_executor::Handle::try_current).join().unwrap().is_none());
+    /// ```
+    pub fn set_process_default(&self) {
+        *crate::loom::lock_std(&PROCESS_DEFAULT) = Some(Arc::downgrade(&self.handle.shared));
+    }
+
     /// Shuts the runtime down and waits as long as it takes: what `Drop`
     /// does.
     ///
@@ -389,6 +410,7 @@ impl Runtime {
 /// closure takes. Use [`Runtime::shutdown_timeout`] to bound that wait.
 impl Drop for Runtime {
     fn drop(&mut self) {
+        clear_process_default(&self.handle.shared);
         self.handle.shared.shutdown(None);
     }
 }
@@ -427,9 +449,15 @@ impl Handle {
         )
     }
 
-    /// The runtime running on this thread, if any.
+    /// The runtime running on this thread, if any; on a thread with none
+    /// of its own, the process's default runtime while one lives (see
+    /// [`Runtime::set_process_default`]).
     pub fn try_current() -> Option<Handle> {
-        CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+        CURRENT
+            .try_with(|c| c.borrow().clone())
+            .ok()
+            .flatten()
+            .or_else(process_default)
     }
 
     /// Calls `f` with the runtime running on this thread, if any, without
@@ -441,9 +469,15 @@ impl Handle {
     /// ```
     pub fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
         let mut f = Some(f);
-        match CURRENT.try_with(|c| (f.take().expect("called once"))(c.borrow().as_ref())) {
-            Ok(r) => r,
-            Err(_) => (f.take().expect("called once"))(None),
+        let local = CURRENT.try_with(|c| {
+            let c = c.borrow();
+            c.as_ref()
+                .map(|h| (f.take().expect("called once"))(Some(h)))
+        });
+        match local {
+            Ok(Some(r)) => r,
+            // No runtime of this thread's own: the process default, if any.
+            _ => (f.take().expect("called once"))(process_default().as_ref()),
         }
     }
 
@@ -605,7 +639,32 @@ fn global() -> &'static Runtime {
     })
 }
 
-/// The current runtime, or the global one.
+/// The process's default runtime (Go has exactly one): set while a
+/// runtime made by [`run`] on the main thread lives, or by
+/// [`Runtime::set_process_default`]. A thread with no runtime of its own
+/// reaches it before the global one. Weak: it never keeps a runtime alive.
+static PROCESS_DEFAULT: std::sync::Mutex<Option<std::sync::Weak<Shared>>> =
+    std::sync::Mutex::new(None);
+
+/// The process default runtime, if one is set and not shutting down.
+fn process_default() -> Option<Handle> {
+    let shared = crate::loom::lock_std(&PROCESS_DEFAULT)
+        .as_ref()?
+        .upgrade()?;
+    (!shared.is_shutting_down()).then_some(Handle { shared })
+}
+
+/// Clears the process default if it is `shared`.
+fn clear_process_default(shared: &Arc<Shared>) {
+    let mut d = crate::loom::lock_std(&PROCESS_DEFAULT);
+    if d.as_ref()
+        .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(shared)))
+    {
+        *d = None;
+    }
+}
+
+/// The current runtime (or the process default), else the global one.
 fn current_or_global() -> Handle {
     Handle::try_current().unwrap_or_else(|| global().handle().clone())
 }
@@ -639,8 +698,8 @@ where
         .flatten();
     match local {
         Some(join) => join,
-        None => global()
-            .handle()
+        None => process_default()
+            .unwrap_or_else(|| global().handle().clone())
             .spawn_at(future.take().expect("taken once"), loc),
     }
 }
@@ -660,15 +719,24 @@ where
     current_or_global().spawn_blocking(f)
 }
 
-/// Runs `future` to completion on this thread with the global runtime as
-/// the current one (see [`Runtime::block_on`]).
+/// Runs `future` to completion on this thread with the process default
+/// runtime (else the global one) as the current one (see
+/// [`Runtime::block_on`]).
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    global().handle().block_on(future)
+    process_default()
+        .unwrap_or_else(|| global().handle().clone())
+        .block_on(future)
 }
 
 /// Starts a runtime with default settings, runs `future` on this thread
 /// until it completes, and shuts the runtime down.
+///
+/// Called on the main thread (as `fn main` does), the runtime is the
+/// process's default while it runs, as Go has one runtime: a plain thread
+/// started inside reaches it with `spawn` and `Handle::current` instead of
+/// starting the global runtime. (On other threads, a test harness's for
+/// instance, it is not: parallel tests each keep their own runtime.)
 ///
 /// ```
 /// let v = gosched_executor::run(async {
@@ -682,6 +750,9 @@ pub fn run<F: Future>(future: F) -> F::Output {
         Ok(rt) => rt,
         Err(e) => panic!("gosched: cannot start a runtime: {e}"),
     };
+    if std::thread::current().name() == Some("main") {
+        rt.set_process_default();
+    }
     rt.block_on(future)
 }
 
