@@ -154,3 +154,34 @@ fn a_child_dropped_with_kill_on_drop_is_killed_and_reaped() {
     // The reaper task on the runtime collects it: no zombie stays.
     wait_reaped(pid);
 }
+
+#[test]
+fn without_a_pidfd_children_are_reaped_on_sigchld() {
+    let (rt, _reactor) = common::runtime(2);
+    let pids = rt
+        .block_on(rt.spawn(async {
+            let waits: Vec<_> = (0..20)
+                .map(|i| {
+                    let mut c = Command::new("sh")
+                        .args(["-c", &format!("sleep 0.0{}; exit {}", i % 5, i % 3)])
+                        .reap_with_sigchld(true)
+                        .spawn()
+                        .unwrap();
+                    gosched_executor::spawn(async move {
+                        let s = c.wait().await.unwrap();
+                        assert_eq!(s.code(), Some(i % 3));
+                        c.id()
+                    })
+                })
+                .collect();
+            let mut pids = Vec::new();
+            for w in waits {
+                pids.push(w.await.unwrap());
+            }
+            pids
+        }))
+        .unwrap();
+    for pid in pids {
+        wait_reaped(pid);
+    }
+}

@@ -8,8 +8,11 @@
 //! when the child exits; it is registered with the reactor like a socket,
 //! so `wait().await` parks the task until then and reaps the child with a
 //! non-blocking `waitpid` (std's `try_wait`). Where `pidfd_open` fails
-//! (older kernels), `wait` polls `try_wait` on a timer that backs off from
-//! 1 ms to 50 ms: no thread either, at the cost of up to 50 ms latency.
+//! (older kernels), a SIGCHLD watcher (`signal::watch`, the same self-pipe
+//! as every signal) wakes every waiting `wait` on each SIGCHLD, and each
+//! tries `try_wait` again: no thread either. A waiter registers its waker
+//! *before* its `try_wait`, so an exit either shows in that `try_wait` or
+//! raises a SIGCHLD that wakes it.
 //!
 //! A `Child` dropped before its exit was collected is handed to a reaper
 //! task on the current runtime (killed first with `kill_on_drop`), so it
@@ -20,15 +23,12 @@ mod pipe;
 
 use std::ffi::OsStr;
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
-use std::pin::Pin;
 use std::process::{ExitStatus, Output};
 use std::sync::Mutex;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use futures::AsyncReadExt;
 
@@ -101,6 +101,8 @@ fn reap_orphans() {
 pub struct Command {
     std: std::process::Command,
     kill_on_drop: bool,
+    /// Reap with the SIGCHLD watcher even where a pidfd is available.
+    sigchld_only: bool,
 }
 
 impl Command {
@@ -109,6 +111,7 @@ impl Command {
         Command {
             std: std::process::Command::new(program),
             kill_on_drop: false,
+            sigchld_only: false,
         }
     }
 
@@ -180,6 +183,14 @@ impl Command {
         self
     }
 
+    /// Reaps this child through the SIGCHLD watcher instead of a pidfd, as
+    /// on kernels older than 5.3; for testing that path.
+    #[doc(hidden)]
+    pub fn reap_with_sigchld(&mut self, yes: bool) -> &mut Command {
+        self.sigchld_only = yes;
+        self
+    }
+
     /// Starts the child. Must be called from inside a gosched runtime (its
     /// netpoller carries the child's pipes and exit).
     #[track_caller]
@@ -197,15 +208,17 @@ impl Command {
             .take()
             .map(|o| ChildOutput::new(mio::unix::pipe::Receiver::from(o)))
             .transpose()?;
-        let pidfd = match pidfd_open(std.id()) {
-            Ok(fd) => Some(PollIo::new(PidFd(fd), mio::Interest::READABLE)?),
-            Err(_) => None,
+        let pidfd = match (self.sigchld_only, pidfd_open(std.id())) {
+            (false, Ok(fd)) => Some(PollIo::new(PidFd(fd), mio::Interest::READABLE)?),
+            _ => {
+                watch_sigchld()?;
+                None
+            }
         };
         Ok(Child {
             std: Some(std),
             pidfd,
             status: None,
-            backoff: None,
             kill_on_drop: self.kill_on_drop,
             stdin,
             stdout,
@@ -244,8 +257,6 @@ pub struct Child {
     pidfd: Option<PollIo<PidFd>>,
     /// The exit status, once reaped.
     status: Option<ExitStatus>,
-    /// Without a pidfd: the timer between `try_wait`s and its period.
-    backoff: Option<(Pin<Box<crate::time::Sleep>>, Duration)>,
     kill_on_drop: bool,
     /// The child's standard input, when piped.
     pub stdin: Option<ChildStdin>,
@@ -255,9 +266,28 @@ pub struct Child {
     pub stderr: Option<ChildStderr>,
 }
 
-/// First and longest pause between `try_wait`s without a pidfd.
-const BACKOFF_FIRST: Duration = Duration::from_millis(1);
-const BACKOFF_MAX: Duration = Duration::from_millis(50);
+/// Wakers of `wait`s without a pidfd, woken (and dropped) on each SIGCHLD.
+static SIGCHLD_WAITERS: Mutex<Vec<std::task::Waker>> = Mutex::new(Vec::new());
+
+/// The SIGCHLD watcher: wakes every waiting `wait` without a pidfd.
+fn on_sigchld() {
+    let waiters = std::mem::take(&mut *crate::loom::lock_std(&SIGCHLD_WAITERS));
+    for w in waiters {
+        w.wake();
+    }
+}
+
+/// Installs the SIGCHLD watcher once (for children without a pidfd).
+#[track_caller]
+fn watch_sigchld() -> io::Result<()> {
+    static WATCHING: Mutex<bool> = Mutex::new(false);
+    let mut watching = crate::loom::lock_std(&WATCHING);
+    if !*watching {
+        crate::signal::watch(crate::signal::Signal::Child, on_sigchld)?;
+        *watching = true;
+    }
+    Ok(())
+}
 
 impl Child {
     fn std(&mut self) -> &mut std::process::Child {
@@ -314,13 +344,12 @@ impl Child {
                     }
                 }
                 None => {
-                    let (sleep, period) = self.backoff.get_or_insert_with(|| {
-                        (Box::pin(crate::time::sleep(BACKOFF_FIRST)), BACKOFF_FIRST)
-                    });
-                    std::task::ready!(sleep.as_mut().poll(cx));
-                    *period = (*period * 2).min(BACKOFF_MAX);
-                    let next = *period;
-                    sleep.as_mut().reset(std::time::Instant::now() + next);
+                    // Register first, then look (see the module docs).
+                    crate::loom::lock_std(&SIGCHLD_WAITERS).push(cx.waker().clone());
+                    return match self.try_wait()? {
+                        Some(s) => Poll::Ready(Ok(s)),
+                        None => Poll::Pending,
+                    };
                 }
             }
         }
@@ -379,7 +408,6 @@ impl Drop for Child {
                     std: Some(std),
                     pidfd: Some(pidfd),
                     status: None,
-                    backoff: None,
                     kill_on_drop: false,
                     stdin: None,
                     stdout: None,

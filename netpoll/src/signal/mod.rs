@@ -60,10 +60,12 @@ pub enum Signal {
     User2,
     /// SIGWINCH: the terminal changed size.
     WindowChange,
+    /// SIGCHLD: a child process stopped or exited.
+    Child,
 }
 
 /// Every signal gosched can deliver, in `Signal` order.
-const ALL: [Signal; 7] = [
+const ALL: [Signal; 8] = [
     Signal::Interrupt,
     Signal::Terminate,
     Signal::Hangup,
@@ -71,6 +73,7 @@ const ALL: [Signal; 7] = [
     Signal::User1,
     Signal::User2,
     Signal::WindowChange,
+    Signal::Child,
 ];
 
 impl Signal {
@@ -84,6 +87,7 @@ impl Signal {
             Signal::User1 => libc::SIGUSR1,
             Signal::User2 => libc::SIGUSR2,
             Signal::WindowChange => libc::SIGWINCH,
+            Signal::Child => libc::SIGCHLD,
         }
     }
 
@@ -103,6 +107,7 @@ impl fmt::Display for Signal {
             Signal::User1 => "user defined signal 1",
             Signal::User2 => "user defined signal 2",
             Signal::WindowChange => "window changed",
+            Signal::Child => "child exited",
         })
     }
 }
@@ -113,6 +118,9 @@ enum Listener {
     Chan(chan::Sender<Signal>),
     /// `notify_context`: cancel once, then leave.
     Ctx(CancelHandle, Context),
+    /// The runtime's own watcher (`process` reaping on SIGCHLD): called on
+    /// every delivery, never leaves.
+    Callback(fn()),
 }
 
 impl Listener {
@@ -126,6 +134,10 @@ impl Listener {
                 }
                 false
             }
+            Listener::Callback(f) => {
+                f();
+                true
+            }
         }
     }
 
@@ -134,6 +146,7 @@ impl Listener {
         match self {
             Listener::Chan(tx) => tx.is_closed(),
             Listener::Ctx(_, ctx) => ctx.err().is_some(),
+            Listener::Callback(_) => false,
         }
     }
 }
@@ -254,6 +267,13 @@ fn dispatch(sig: Signal) {
         // SAFETY: raising a valid signal number.
         unsafe { libc::raise(sig.number()) };
     }
+}
+
+/// Calls `f` on every delivery of `sig`, for good (the process module's
+/// SIGCHLD reaping). `f` runs inside the netpoller's turn, under the
+/// listener table's lock: it must be short and must not listen itself.
+pub(crate) fn watch(sig: Signal, f: fn()) -> io::Result<()> {
+    listen(&[sig], || Listener::Callback(f))
 }
 
 /// Delivers each of `signals` to the returned channel (Go's
