@@ -163,17 +163,7 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
         crate::coop::unconstrained_call(f)
     };
     // Take an idle P back, if there is one, to finish this poll on.
-    let token = {
-        let mut lists = lock(&shared.idle.lists);
-        if lists.shutdown {
-            None
-        } else {
-            shared.idle.pidleget(&mut lists)
-        }
-    };
-    if let Some(p) = token {
-        ctx.acquire(p);
-    }
+    ctx.acquire_idle_p();
     out
 }
 

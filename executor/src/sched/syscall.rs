@@ -42,7 +42,6 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 use super::handoff::OffWorker;
 use super::worker::{MContext, CURRENT_M};
-use crate::loom::lock;
 
 /// Runs `f`, a call that may block its thread (a file operation, a DNS
 /// lookup), on this thread, Go's way: the worker keeps its P, and sysmon
@@ -108,18 +107,7 @@ impl Drop for ExitOnDrop<'_> {
             return;
         }
         ctx.drop_lost_p();
-        let shared = &ctx.shared;
-        let token = {
-            let mut lists = lock(&shared.idle.lists);
-            if lists.shutdown {
-                None
-            } else {
-                shared.idle.pidleget(&mut lists)
-            }
-        };
-        if let Some(p) = token {
-            ctx.acquire(p);
-        }
+        ctx.acquire_idle_p();
     }
 }
 

@@ -175,6 +175,24 @@ impl MContext {
         self.park.retaken.store(false, SeqCst);
     }
 
+    /// After this M lost its P mid-poll (`block_in_place`, `syscall`):
+    /// takes an idle P, if there is one and the runtime is not shutting
+    /// down, to finish the poll on. Without one the poll finishes P-less.
+    pub(crate) fn acquire_idle_p(&self) {
+        let shared = self.shared();
+        let token = {
+            let mut lists = lock(&shared.idle.lists);
+            if lists.shutdown {
+                None
+            } else {
+                shared.idle.pidleget(&mut lists)
+            }
+        };
+        if let Some(p) = token {
+            self.acquire(p);
+        }
+    }
+
     /// Called after a local push: if the P was handed off meanwhile, the
     /// push may have landed in the old ring; move it out. Pairs with the
     /// fence in `Shared::handoff` (set flag, fence, drain old ring): either
