@@ -67,7 +67,7 @@
 use std::task::{Context, Poll};
 
 use gosched_executor::coop;
-use gosched_executor::task::{set_wait_reason, WaitReason};
+use gosched_executor::task::WaitReason;
 
 use super::buffer::{Buffer, PopError, PushError};
 use super::error::{SendError, TryRecvError, TrySendError};
@@ -75,7 +75,7 @@ use super::select::{Registered, SelectCore};
 use super::state::{Chan, Owner, State, Status, Waiter, Wake};
 use crate::loom::atomic::{fence, Ordering};
 use crate::loom::Arc;
-use crate::waitlist::{update_waker, Key, WaitList};
+use crate::waitlist::{park, update_waker, Key, WaitList};
 
 /// Wakes the first live receiver in `recvq` *without* giving it anything
 /// (R6): it pops for itself when it runs. A plain receiver is unlinked and
@@ -305,9 +305,7 @@ impl<T> Chan<T> {
                         update_waker(slot, cx.waker());
                     }
                     drop(st);
-                    drop(progress);
-                    set_wait_reason(WaitReason::ChanSend);
-                    return Poll::Pending;
+                    return park(progress, WaitReason::ChanSend);
                 }
                 Status::Done => Ok(()),
                 Status::Closed => Err(SendError(w.value.take().expect("value kept"))),
@@ -350,9 +348,7 @@ impl<T> Chan<T> {
                 st.sendq.get_mut(k).value = Some(v);
                 *key = Some(k);
                 drop(st);
-                drop(progress);
-                set_wait_reason(WaitReason::ChanSend);
-                return Poll::Pending;
+                return park(progress, WaitReason::ChanSend);
             }
         };
         st.sendq.remove(k);
@@ -382,9 +378,7 @@ impl<T> Chan<T> {
                     update_waker(slot, cx.waker());
                 }
                 drop(st);
-                drop(progress);
-                set_wait_reason(WaitReason::ChanReceive);
-                return Poll::Pending;
+                return park(progress, WaitReason::ChanReceive);
             }
             // R6: notified (or closed): our turn to pop. The waiter is
             // already unlinked; if the pop finds nothing, we park anew.
@@ -396,11 +390,7 @@ impl<T> Chan<T> {
                 progress.made_progress();
                 Poll::Ready(v)
             }
-            Poll::Pending => {
-                drop(progress);
-                set_wait_reason(WaitReason::ChanReceive);
-                Poll::Pending
-            }
+            Poll::Pending => park(progress, WaitReason::ChanReceive),
         }
     }
 

@@ -36,14 +36,14 @@
 use std::task::{Context, Poll};
 
 use gosched_executor::coop;
-use gosched_executor::task::{set_wait_reason, WaitReason};
+use gosched_executor::task::WaitReason;
 
 use super::claim::{scan, Me};
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::select::{Registered, SelectCore};
 use super::state::{Chan, Owner, State, Status, Waiter, Wake};
 use crate::loom::{lock, Arc};
-use crate::waitlist::{update_waker, Key};
+use crate::waitlist::{park, update_waker, Key};
 
 /// Result of [`Chan::try_send_locked`].
 pub(crate) enum TrySend<T> {
@@ -176,9 +176,7 @@ impl<T> Chan<T> {
                         update_waker(slot, cx.waker());
                     }
                     drop(st);
-                    drop(progress);
-                    set_wait_reason(WaitReason::ChanSend);
-                    return Poll::Pending;
+                    return park(progress, WaitReason::ChanSend);
                 }
                 Status::Done => {
                     st.sendq.remove(k);
@@ -219,9 +217,7 @@ impl<T> Chan<T> {
                     value: Some(v),
                 }));
                 drop(st);
-                drop(progress);
-                set_wait_reason(WaitReason::ChanSend);
-                Poll::Pending
+                park(progress, WaitReason::ChanSend)
             }
             TrySend::MeLost(_) => unreachable!("a free caller cannot lose"),
         }
@@ -251,9 +247,7 @@ impl<T> Chan<T> {
                         update_waker(slot, cx.waker());
                     }
                     drop(st);
-                    drop(progress);
-                    set_wait_reason(WaitReason::ChanReceive);
-                    return Poll::Pending;
+                    return park(progress, WaitReason::ChanReceive);
                 }
                 Status::Done | Status::Closed | Status::Notified => {
                     let w = st.recvq.remove(k);
@@ -285,9 +279,7 @@ impl<T> Chan<T> {
                     value: None,
                 }));
                 drop(st);
-                drop(progress);
-                set_wait_reason(WaitReason::ChanReceive);
-                Poll::Pending
+                park(progress, WaitReason::ChanReceive)
             }
             TryRecv::MeLost => unreachable!("a free caller cannot lose"),
         }
