@@ -223,6 +223,20 @@ impl Runtime {
         self.inner.handle()
     }
 
+    /// Makes this the current runtime on this thread until the guard drops:
+    /// `spawn`, sockets and timers made on this thread then use it.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// // A timer made outside any task registers with `rt`'s netpoller.
+    /// let sleep = gosched::time::sleep(std::time::Duration::from_millis(1));
+    /// rt.block_on(sleep);
+    /// ```
+    pub fn enter(&self) -> EnterGuard {
+        self.inner.handle().enter()
+    }
+
     /// Spawns a task onto this runtime.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>

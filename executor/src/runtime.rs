@@ -226,21 +226,28 @@ impl Builder {
 }
 
 fn procs_from_env() -> io::Result<usize> {
-    match std::env::var(PROCS_ENV) {
+    procs_from(std::env::var(PROCS_ENV))
+}
+
+/// The number of Ps that `GOSCHED_PROCS` (read as `var`) asks for. The
+/// error text has no "gosched:" prefix: callers that panic with it (`run`,
+/// the global runtime) already say "gosched: cannot start a runtime".
+fn procs_from(var: Result<String, std::env::VarError>) -> io::Result<usize> {
+    let bad = |v: &dyn fmt::Debug| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{PROCS_ENV} must be a positive integer, got {v:?}"),
+        )
+    };
+    match var {
         Ok(v) => match v.trim().parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("gosched: {PROCS_ENV} must be a positive integer, got {v:?}"),
-            )),
+            _ => Err(bad(&v)),
         },
         Err(std::env::VarError::NotPresent) => Ok(std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)),
-        Err(std::env::VarError::NotUnicode(v)) => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("gosched: {PROCS_ENV} must be a positive integer, got {v:?}"),
-        )),
+        Err(std::env::VarError::NotUnicode(v)) => Err(bad(&v)),
     }
 }
 
@@ -274,6 +281,18 @@ impl Runtime {
     /// A handle that can spawn onto this runtime from anywhere.
     pub fn handle(&self) -> &Handle {
         &self.handle
+    }
+
+    /// Makes this the current runtime on this thread until the guard drops
+    /// (the same as `self.handle().enter()`).
+    ///
+    /// ```
+    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// assert!(gosched_executor::Handle::try_current().as_ref() == Some(rt.handle()));
+    /// ```
+    pub fn enter(&self) -> EnterGuard {
+        self.handle.enter()
     }
 
     /// Spawns a task onto this runtime.

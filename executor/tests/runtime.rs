@@ -541,3 +541,43 @@ fn dumps_say_how_long_a_task_has_waited() {
     tx.send(()).unwrap();
     rt.block_on(parent).unwrap();
 }
+
+/// Set in the child process of
+/// `bad_gosched_procs_error_says_gosched_once_and_names_the_variable`.
+const PROCS_CHILD_ENV: &str = "GOSCHED_TEST_BAD_PROCS_CHILD";
+
+#[test]
+fn bad_gosched_procs_error_says_gosched_once_and_names_the_variable() {
+    if std::env::var_os(PROCS_CHILD_ENV).is_some() {
+        // The child: GOSCHED_PROCS=abc, so `run` panics.
+        gosched_executor::run(async {});
+        return;
+    }
+    // The variable is process-wide, so the run happens in a child process
+    // (this test binary, filtered to this test).
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "bad_gosched_procs_error_says_gosched_once_and_names_the_variable",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PROCS_CHILD_ENV, "1")
+        .env(gosched_executor::PROCS_ENV, "abc")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "run with GOSCHED_PROCS=abc succeeded"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("cannot start a runtime"))
+        .unwrap_or_else(|| panic!("no panic message in the child's stderr:\n{stderr}"));
+    assert!(
+        line.contains(r#"gosched: cannot start a runtime: GOSCHED_PROCS must be a positive integer, got "abc""#),
+        "{line}"
+    );
+    assert_eq!(line.matches("gosched:").count(), 1, "{line}");
+}

@@ -410,3 +410,23 @@ fn stress_bounded_consumers_dropping_notified_recv_futures_lose_nothing() {
 fn stress_unbounded_consumers_dropping_notified_recv_futures_lose_nothing() {
     consumers_dropping_recv_futures(chan::unbounded);
 }
+
+#[test]
+fn send_error_debug_says_the_channel_is_closed_and_names_the_value_type() {
+    let (tx, rx) = chan::bounded::<String>(1);
+    drop(rx);
+    let err = futures::executor::block_on(tx.send("x".to_string())).unwrap_err();
+    let text = format!("{err:?}");
+    assert!(text.contains("closed"), "{text}");
+    assert!(text.contains("String"), "{text}");
+    // What `.unwrap()` on the send prints.
+    let payload = std::panic::catch_unwind(|| {
+        futures::executor::block_on(tx.send("y".to_string())).unwrap();
+    })
+    .unwrap_err();
+    let msg = payload.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("SendError(channel closed, value: alloc::string::String)"),
+        "{msg}"
+    );
+}

@@ -24,6 +24,13 @@ thread_local! {
     static ENTERED: RefCell<Option<Reactor>> = const { RefCell::new(None) };
 }
 
+/// The panic of [`Reactor::current`]. It names what a program built on the
+/// `gosched` crate calls, since nearly every reader of it uses that crate
+/// (code on a foreign executor finds [`Reactor::enter`] in these docs).
+pub(crate) const NO_REACTOR: &str = "gosched: sockets and timers need a gosched runtime, and \
+     this thread has none: call them from a task, inside `gosched::run(..)` or \
+     `Runtime::block_on(..)`, or after `Runtime::enter()` / `Handle::enter()`";
+
 /// Restores the previously entered reactor when dropped; returned by
 /// [`Reactor::enter`]. Not `Send`: it must drop on the thread that made it.
 ///
@@ -100,10 +107,27 @@ impl Reactor {
     pub fn current() -> Reactor {
         match Reactor::try_current() {
             Some(r) => r,
-            None => panic!(
-                "gosched-netpoll: sockets and timers must be called from inside a gosched \
-                 runtime (or with a reactor entered through Reactor::enter)"
-            ),
+            None => panic!("{NO_REACTOR}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_outside_a_runtime_panics_naming_what_a_gosched_user_calls() {
+        let err = std::thread::spawn(Reactor::current).join().unwrap_err();
+        let msg = err
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+            .expect("a text panic");
+        assert_eq!(msg, NO_REACTOR);
+        for name in ["gosched::run", "Runtime::enter", "Handle::enter"] {
+            assert!(msg.contains(name), "{msg}");
+        }
+        assert!(!msg.contains("Reactor::enter"), "{msg}");
     }
 }

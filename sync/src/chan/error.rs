@@ -3,7 +3,9 @@
 //! Every error that can carry the value back does: a failed send never
 //! destroys what the caller tried to send (Go panics on a send to a closed
 //! channel; gosched hands the value back instead). The `Debug` impls do not
-//! require `T: Debug`, so `.unwrap()` works on any channel.
+//! require `T: Debug`, so `.unwrap()` works on any channel: they say why
+//! the operation failed and name the type of the value inside, not the
+//! value itself.
 
 use std::fmt;
 
@@ -25,9 +27,19 @@ impl<T> SendError<T> {
     }
 }
 
+/// `SendError(channel closed, value: u32)`: what `.unwrap()` prints.
+///
+/// ```
+/// let err = gosched_sync::chan::SendError(7u32);
+/// assert_eq!(format!("{err:?}"), "SendError(channel closed, value: u32)");
+/// ```
 impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
+        write!(
+            f,
+            "SendError(channel closed, value: {})",
+            std::any::type_name::<T>()
+        )
     }
 }
 
@@ -77,11 +89,21 @@ impl<T> TrySendError<T> {
     }
 }
 
+/// `Full(channel full, value: u32)` or `Closed(channel closed, value: u32)`.
+///
+/// ```
+/// use gosched_sync::chan::TrySendError;
+/// assert_eq!(
+///     format!("{:?}", TrySendError::Closed(1u8)),
+///     "Closed(channel closed, value: u8)"
+/// );
+/// ```
 impl<T> fmt::Debug for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ty = std::any::type_name::<T>();
         match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
+            TrySendError::Full(_) => write!(f, "Full(channel full, value: {ty})"),
+            TrySendError::Closed(_) => write!(f, "Closed(channel closed, value: {ty})"),
         }
     }
 }
