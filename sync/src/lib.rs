@@ -41,8 +41,9 @@
 //! rendezvous flavor, `chan/buffered.rs` the lock-free path of buffered
 //! channels around the queue of `chan/buffer.rs`, `chan/claim.rs` how an
 //! operation pairs with a parked select arm,
-//! `chan/select.rs` the select protocol, and `chan/snapshot.rs` the one
-//! moment on which a select decides `default`;
+//! `chan/select.rs` the select protocol, `chan/arm.rs` its two kinds of
+//! arm (channel operations and any other future), and `chan/snapshot.rs`
+//! the one moment on which a select decides `default`;
 //! `waitlist.rs` is the waiter queue every primitive parks in; `loom.rs`
 //! switches locks and atomics to loom under `--cfg gosched_loom`; `rand.rs`
 //! feeds `select!`'s fair choice; `loom_*.rs` are the loom models.

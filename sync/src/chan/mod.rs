@@ -43,6 +43,7 @@
 //! (`claim.rs`), `select!` (`select.rs`, `snapshot.rs`). This file holds
 //! the handles and the one dispatch on the flavor.
 
+mod arm;
 mod buffer;
 mod buffered;
 mod claim;

@@ -1,4 +1,5 @@
-//! `select!`: wait on several channel operations, complete exactly one.
+//! `select!`: wait on several channel operations and futures, complete
+//! exactly one.
 //!
 //! # Problem
 //!
@@ -22,11 +23,19 @@
 //! completes a select's waiter only after claiming the core (see
 //! `claim.rs`), so at most one arm ever completes.
 //!
+//! An arm may also be any other future (a sleep, a `JoinHandle`): a
+//! *future arm*. It cannot be registered or claimed, only polled; it wins
+//! when a poll finds it ready. `arm.rs` has both kinds of arm and how the
+//! macro tells a channel operation from another future at compile time.
+//!
 //! The [`Select`] future, step by step:
-//! 1. Shuffle the arm indices (Fisher-Yates with a per-thread generator).
-//! 2. Pass 1: try each arm in that order; the first ready one wins. As the
-//!    order is a uniform permutation, every ready arm is equally likely to
-//!    be first (rule 1). Nothing is registered yet, so no claim is needed.
+//! 1. Shuffle the enabled arm indices (Fisher-Yates with a per-thread
+//!    generator).
+//! 2. Pass 1: try each arm in that order, polling future arms with the
+//!    task's waker; the first ready one wins. As the order is a uniform
+//!    permutation, every ready arm, channel or future, is equally likely
+//!    to be first (rule 1). Nothing is registered yet, so no claim is
+//!    needed.
 //! 3. None ready, and there is a `default`: decide on one snapshot of all
 //!    the arms' channels (`Select::snapshot`, protocol in `snapshot.rs`):
 //!    freeze the channels in address order, try every arm again in the
@@ -36,10 +45,12 @@
 //!    moments, and a channel it found empty may have been filled before
 //!    another one was emptied. A select of one arm skips the snapshot: its
 //!    one try is already one moment.
-//! 4. Pass 2: create the core and register the arms in the same order.
-//!    Registering re-checks readiness under the channel lock; an arm that
-//!    can complete now claims its own core first. If the core was already
-//!    claimed by a counterpart on an earlier arm, registration stops.
+//!    Future arms take no part in the snapshot: pass 1 polled them.
+//! 4. Pass 2: create the core and register the channel arms in the same
+//!    order (future arms keep the waker of pass 1's poll). Registering
+//!    re-checks readiness under the channel lock; an arm that can complete
+//!    now claims its own core first. If the core was already claimed by a
+//!    counterpart on an earlier arm, registration stops.
 //! 5. Park (`WaitReason::Select`). When polled again, read the core: once it
 //!    names an arm, unregister every other arm, finish the chosen one.
 //! 6. Polled again while the core names no arm: a receive arm on a buffered
@@ -48,6 +59,16 @@
 //!    Shuffle again and retry each arm ([`SelectOp::retry_select`]): a
 //!    buffered receive arm takes the core's claim lock, pops, and commits
 //!    only if it got something. Rendezvous arms have nothing to retry.
+//! 7. Instead of step 6, a select with future arms that is polled again
+//!    while the core names no arm claims its own core for no arm
+//!    (`RESTARTED`), unregisters every channel arm and starts over at
+//!    step 1 with a new core (`Select::restart` says why a ready future
+//!    cannot simply be polled under the old core).
+//!
+//! Disabled arms (a refutable pattern that did not match, decided by the
+//! macro) are left out of the shuffle: the macro runs a new `Select` over
+//! the remaining arms, whose futures and operations live on. With every
+//! arm disabled the select returns `None` at once.
 //!
 //! Dropping the select at any point is safe: each arm's future removes its
 //! own waiter on drop, a receive arm that was already handed a value gives
@@ -56,10 +77,14 @@
 //!
 //! # Invariants
 //!
-//! - The core moves `WAITING -> BUSY -> {WAITING | arm}` and an arm index is
-//!   final. Only `BUSY` holders write it.
+//! - The core moves `WAITING -> BUSY -> {WAITING | arm | RESTARTED}` and
+//!   an arm index (or `RESTARTED`) is final. Only `BUSY` holders write it.
+//!   Only channel arms are ever committed; `RESTARTED` makes every waiter
+//!   of the core stale.
 //! - The select future returns the index of the one arm that completed, or
-//!   `None` for `default`; every other arm's waiter is gone by then.
+//!   `None` for `default` (or when every arm is disabled); every other
+//!   channel arm's waiter is gone by then. Future arms that lost are
+//!   untouched: the macro drops them.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -68,6 +93,8 @@ use std::task::{Context, Poll, Waker};
 use gosched_executor::coop;
 use gosched_executor::task::{set_wait_reason, WaitReason};
 
+#[doc(hidden)]
+pub use super::arm::{ArmSource, ChanArm, ChanArmKind, FutureArm, FutureArmKind};
 use super::state::Wake;
 use crate::loom::atomic::{fence, AtomicUsize, Ordering};
 use crate::loom::{lock, spin, yield_thread, Arc, Mutex};
@@ -77,6 +104,9 @@ pub const MAX_ARMS: usize = 64;
 
 const WAITING: usize = usize::MAX;
 const BUSY: usize = usize::MAX - 1;
+/// What a select with future arms commits its own core to before it
+/// starts over (step 7): no arm, so that every waiter of the core is stale.
+const RESTARTED: usize = usize::MAX - 2;
 
 /// Failed claims between two yields of the thread in `try_lock`: a holder
 /// keeps `BUSY` for a few instructions, so 64 spins (about a microsecond)
@@ -277,10 +307,11 @@ pub trait SelectOp {
 #[doc(hidden)]
 #[derive(Debug)]
 pub enum Action<'a> {
-    /// Pass 1: complete if ready.
-    Try,
-    /// Snapshot: write the channel's freeze order into `.0`.
-    Order(&'a mut usize),
+    /// Pass 1: complete if ready. A future arm is polled with this waker.
+    Try(&'a Waker),
+    /// Snapshot: write the channel's freeze order into `.0` (a future arm,
+    /// which has no channel, leaves it `None`).
+    Order(&'a mut Option<usize>),
     /// Snapshot: freeze the arm's channel.
     Freeze,
     /// Snapshot: thaw the arm's channel.
@@ -307,118 +338,38 @@ pub enum Reply {
     NotReady,
     /// Registration found the core already claimed by another arm.
     Lost,
-}
-
-/// One `select!` arm: the operation plus room for its output.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct SelectArm<O: SelectOp> {
-    op: O,
-    out: Option<O::Output>,
-    registered: bool,
-}
-
-impl<O: SelectOp> SelectArm<O> {
-    /// Wraps an operation.
-    pub fn new(op: O) -> Self {
-        SelectArm {
-            op,
-            out: None,
-            registered: false,
-        }
-    }
-
-    /// Performs one action for [`Select`].
-    pub fn act(&mut self, action: Action<'_>) -> Reply {
-        match action {
-            Action::Try => match self.op.try_select() {
-                Some(o) => {
-                    self.out = Some(o);
-                    Reply::Ready
-                }
-                None => Reply::NotReady,
-            },
-            Action::Order(out) => {
-                *out = self.op.snapshot_order();
-                Reply::NotReady
-            }
-            Action::Freeze => {
-                self.op.freeze();
-                Reply::NotReady
-            }
-            Action::Thaw => {
-                self.op.thaw();
-                Reply::NotReady
-            }
-            Action::TryFrozen(wakes) => match self.op.try_frozen(wakes) {
-                Some(o) => {
-                    self.out = Some(o);
-                    Reply::Ready
-                }
-                None => Reply::NotReady,
-            },
-            Action::Register(core, case) => match self.op.register_select(core, case) {
-                Registered::Waiting(_) => {
-                    self.registered = true;
-                    Reply::NotReady
-                }
-                Registered::Done(o) => {
-                    self.out = Some(o);
-                    Reply::Ready
-                }
-                Registered::Lost => Reply::Lost,
-            },
-            Action::Retry(core, case) => {
-                if !self.registered {
-                    return Reply::NotReady;
-                }
-                match self.op.retry_select(core, case) {
-                    Registered::Waiting(_) => Reply::NotReady,
-                    Registered::Done(o) => {
-                        self.registered = false;
-                        self.out = Some(o);
-                        Reply::Ready
-                    }
-                    Registered::Lost => Reply::Lost,
-                }
-            }
-            Action::Finish => {
-                debug_assert!(self.registered);
-                self.registered = false;
-                self.out = Some(self.op.finish_select());
-                Reply::Ready
-            }
-            Action::Unregister => {
-                if self.registered {
-                    self.registered = false;
-                    self.op.unregister_select();
-                }
-                Reply::NotReady
-            }
-        }
-    }
-
-    /// The output of the chosen arm.
-    pub fn take_output(&mut self) -> O::Output {
-        self.out.take().expect("select arm chosen without output")
-    }
+    /// Pass 2 on a future arm: it has no channel to register on; the poll
+    /// of pass 1 left the select's waker with it.
+    Future,
 }
 
 /// The future behind [`select!`](crate::select): returns the index of the
-/// completed arm, or `None` when the `default` arm should run.
+/// completed arm, or `None` when the `default` arm should run (or, without
+/// one, when every arm is disabled).
 #[doc(hidden)]
 #[must_use = "futures do nothing unless polled"]
 pub struct Select<'a, F> {
     dispatch: &'a mut F,
+    /// Arms in all, disabled ones included.
     n: usize,
     has_default: bool,
+    /// The enabled arms, shuffled anew before each pass (step 1); only
+    /// `order[..active]` is used.
     order: [u8; MAX_ARMS],
+    /// Number of enabled arms.
+    active: usize,
+    /// Whether an arm answered [`Reply::Future`] in pass 2: a parked
+    /// select with future arms starts over when woken (step 7).
+    has_futures: bool,
     core: Option<Arc<SelectCore>>,
 }
 
 impl<F> std::fmt::Debug for Select<'_, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Select").field("n", &self.n).finish()
+        f.debug_struct("Select")
+            .field("n", &self.n)
+            .field("active", &self.active)
+            .finish()
     }
 }
 
@@ -426,23 +377,33 @@ impl<'a, F> Select<'a, F>
 where
     F: FnMut(usize, Action<'_>) -> Reply,
 {
-    /// A select over `n` arms reached through `dispatch(arm, action)`.
-    pub fn new(n: usize, has_default: bool, dispatch: &'a mut F) -> Self {
+    /// A select over `n` arms reached through `dispatch(arm, action)`; arm
+    /// `i` takes no part when bit `i` of `disabled` is set.
+    pub fn new(n: usize, has_default: bool, disabled: u64, dispatch: &'a mut F) -> Self {
         assert!(n <= MAX_ARMS, "select! supports at most {MAX_ARMS} arms");
+        let mut order = [0; MAX_ARMS];
+        let mut active = 0;
+        for i in 0..n {
+            if disabled & (1 << i) == 0 {
+                order[active] = i as u8;
+                active += 1;
+            }
+        }
         Select {
             dispatch,
             n,
             has_default,
-            order: [0; MAX_ARMS],
+            order,
+            active,
+            has_futures: false,
             core: None,
         }
     }
 
+    /// Step 1: a uniform random permutation of the enabled arms
+    /// (Fisher-Yates; any permutation of them will do as input).
     fn shuffle(&mut self) {
-        for i in 0..self.n {
-            self.order[i] = i as u8;
-        }
-        for i in (1..self.n).rev() {
+        for i in (1..self.active).rev() {
             let j = crate::rand::below(i as u32 + 1) as usize;
             self.order.swap(i, j);
         }
@@ -461,22 +422,28 @@ where
     /// Step 3: the snapshot (`snapshot.rs`, F1-F5). Returns the arm that
     /// completed on the frozen channels, or `None`: run `default`.
     fn snapshot(&mut self) -> Option<usize> {
-        let n = self.n;
-        // F1: the arms sorted by channel, then each channel frozen once.
+        let active = self.active;
+        // F1: the channel arms sorted by channel, then each channel frozen
+        // once. Future arms have no channel and stay out.
         let mut by_chan = [(0usize, 0u8); MAX_ARMS];
-        for (i, slot) in by_chan[..n].iter_mut().enumerate() {
-            let mut order = 0;
-            (self.dispatch)(i, Action::Order(&mut order));
-            *slot = (order, i as u8);
+        let mut chans = 0;
+        for p in 0..active {
+            let i = self.order[p];
+            let mut order = None;
+            (self.dispatch)(i as usize, Action::Order(&mut order));
+            if let Some(order) = order {
+                by_chan[chans] = (order, i);
+                chans += 1;
+            }
         }
-        by_chan[..n].sort_unstable();
+        by_chan[..chans].sort_unstable();
         let mut frozen = Frozen {
             dispatch: &mut *self.dispatch,
             arms: [0; MAX_ARMS],
             len: 0,
         };
         let mut last = None;
-        for &(order, i) in &by_chan[..n] {
+        for &(order, i) in &by_chan[..chans] {
             if last == Some(order) {
                 continue;
             }
@@ -490,7 +457,7 @@ where
         // F3, in the random order of step 1.
         let mut wakes = Deferred::default();
         let mut chosen = None;
-        for &i in &self.order[..n] {
+        for &i in &self.order[..active] {
             if (frozen.dispatch)(i as usize, Action::TryFrozen(&mut wakes)) == Reply::Ready {
                 chosen = Some(i as usize);
                 break;
@@ -503,8 +470,7 @@ where
     }
 
     fn finish(&mut self, chosen: usize) -> Poll<Option<usize>> {
-        let n = self.n;
-        self.unregister(n, chosen);
+        self.unregister(self.active, chosen);
         (self.dispatch)(chosen, Action::Finish);
         self.core = None;
         Poll::Ready(Some(chosen))
@@ -522,18 +488,23 @@ where
         let progress = std::task::ready!(coop::poll_proceed(cx));
         let outcome = if let Some(core) = this.core.clone() {
             this.poll_parked(&core, cx)
-        } else if this.n == 0 {
-            if this.has_default {
+        } else if this.active == 0 {
+            if this.has_default || this.n > 0 {
+                // `default`, or every arm is disabled: the macro decides.
                 Poll::Ready(None)
             } else {
                 set_wait_reason(WaitReason::SelectNoCases);
                 Poll::Pending
             }
-        } else if let Some(i) = this.try_arms() {
+        } else if let Some(i) = this.try_arms(cx.waker()) {
             Poll::Ready(Some(i))
         } else if this.has_default {
             // Step 3.
-            Poll::Ready(if this.n > 1 { this.snapshot() } else { None })
+            Poll::Ready(if this.active > 1 {
+                this.snapshot()
+            } else {
+                None
+            })
         } else {
             this.register_arms(cx)
         };
@@ -552,23 +523,26 @@ impl<F> Select<'_, F>
 where
     F: FnMut(usize, Action<'_>) -> Reply,
 {
-    /// Steps 1-2: every arm once, in a fresh random order, without
-    /// parking. The arm that completed, if any.
-    fn try_arms(&mut self) -> Option<usize> {
+    /// Steps 1-2: every enabled arm once, in a fresh random order, without
+    /// parking (future arms are polled with `waker`). The arm that
+    /// completed, if any.
+    fn try_arms(&mut self, waker: &Waker) -> Option<usize> {
         self.shuffle();
-        (0..self.n)
+        (0..self.active)
             .map(|p| self.order[p] as usize)
-            .find(|&i| (self.dispatch)(i, Action::Try) == Reply::Ready)
+            .find(|&i| (self.dispatch)(i, Action::Try(waker)) == Reply::Ready)
     }
 
-    /// Step 4: registers every arm on its channel; an arm that turns out
-    /// ready (or a commit that lands meanwhile) ends the select at once.
+    /// Step 4: registers every channel arm on its channel; an arm that
+    /// turns out ready (or a commit that lands meanwhile) ends the select
+    /// at once.
     fn register_arms(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         let core = Arc::new(SelectCore::new(cx.waker().clone()));
-        for p in 0..self.n {
+        for p in 0..self.active {
             let i = self.order[p] as usize;
             match (self.dispatch)(i, Action::Register(&core, i)) {
                 Reply::NotReady => {}
+                Reply::Future => self.has_futures = true,
                 Reply::Ready => {
                     self.unregister(p, i);
                     return Poll::Ready(Some(i));
@@ -586,7 +560,7 @@ where
         Poll::Pending
     }
 
-    /// Steps 5-6: polled again while parked on every arm.
+    /// Steps 5-7: polled again while parked on every channel arm.
     fn poll_parked(&mut self, core: &Arc<SelectCore>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         // Step 5: the waker is stored before the state is read, so a
         // commit or notification after the read will find it
@@ -595,17 +569,19 @@ where
         if let Some(chosen) = core.selected() {
             return self.finish(chosen);
         }
+        if self.has_futures {
+            return self.restart(core, cx);
+        }
         // Step 6: woken without a commit: a buffered receive arm was
         // notified (or the wake-up was spurious). Retry the arms in a
         // fresh random order; each claims the core before it pops.
         self.shuffle();
-        for p in 0..self.n {
+        for p in 0..self.active {
             let i = self.order[p] as usize;
             match (self.dispatch)(i, Action::Retry(core, i)) {
-                Reply::NotReady => {}
+                Reply::NotReady | Reply::Future => {}
                 Reply::Ready => {
-                    let n = self.n;
-                    self.unregister(n, i);
+                    self.unregister(self.active, i);
                     self.core = None;
                     return Poll::Ready(Some(i));
                 }
@@ -617,6 +593,31 @@ where
         }
         set_wait_reason(WaitReason::Select);
         Poll::Pending
+    }
+
+    /// Step 7, for a select with future arms woken without a commit:
+    /// claim the core for nobody (`RESTARTED`), so that no channel arm can
+    /// complete any more, take every channel arm off its channel, and start
+    /// over from step 1, futures and channels together in a fresh random
+    /// order.
+    ///
+    /// Polling a ready future while the core stays claimable would race a
+    /// counterpart committing a channel arm: one of the two results would
+    /// have to be thrown away (a task's output, an accepted connection).
+    /// Polling it while holding the core `BUSY` would run user code under
+    /// the claim lock, which may wait for a channel lock whose holder spins
+    /// on this very core (`claim.rs`). Giving the core up first avoids both.
+    fn restart(&mut self, core: &Arc<SelectCore>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        if !core.claim(RESTARTED) {
+            let chosen = core.selected().expect("lost to a committed arm");
+            return self.finish(chosen);
+        }
+        self.unregister(self.active, usize::MAX);
+        self.core = None;
+        match self.try_arms(cx.waker()) {
+            Some(i) => Poll::Ready(Some(i)),
+            None => self.register_arms(cx),
+        }
     }
 }
 
@@ -637,30 +638,48 @@ impl<F: FnMut(usize, Action<'_>) -> Reply> Drop for Frozen<'_, F> {
     }
 }
 
-/// Waits on several channel operations and runs the arm of the one that
-/// completes, with Go's `select` rules.
+/// Waits on several channel operations or futures and runs the arm of the
+/// one that completes, with Go's `select` rules.
 ///
 /// ```text
 /// select! {
-///     pattern = channel_operation => expression,
+///     pattern = operation => expression,
 ///     ...
-///     default => expression,   // optional
+///     default => expression,   // optional: Go's default
+///     else => expression,      // optional: tokio's else
 /// }
 /// ```
 ///
-/// - An operation is `rx.recv()` (binds `Option<T>`, `None` once the channel
-///   is closed and drained) or `tx.send(value)` (binds
-///   `Result<(), SendError<T>>`).
-/// - When several operations are ready, one is chosen uniformly at random.
-/// - `default` runs when none is ready at one moment (the channels are
-///   checked together, as Go's `select` locks them all); without it the task parks
-///   (`WaitReason::Select`) until one completes.
-/// - Arms that are not chosen have no effect: nothing is received from their
-///   channels, and their values are not sent (they are dropped with the
-///   select).
-/// - Patterns must be irrefutable (`v`, `_`, `(a, b)`); match on the bound
-///   value in the expression. Arm bodies may use `break`, `continue`,
-///   `return` and `?` of the surrounding code. At most 64 arms.
+/// - An operation is a channel operation, `rx.recv()` (binds `Option<T>`,
+///   `None` once the channel is closed and drained) or `tx.send(value)`
+///   (binds `Result<(), SendError<T>>`), or any other future (anything
+///   `IntoFuture`): a sleep, a `JoinHandle`, `listener.accept()`,
+///   `ctx.done()`. A future binds its output.
+/// - When several operations are ready, one is chosen uniformly at random;
+///   future arms take part in the draw (each pass polls them in the same
+///   random order in which it tries the channels).
+/// - `default` runs when none is ready: the channels are checked together,
+///   at one moment, as Go's `select` locks them all, and every future arm
+///   is polled once. Without `default` the task parks
+///   (`WaitReason::Select`) until an operation completes.
+/// - Channel arms that are not chosen have no effect: nothing is received
+///   from their channels, and their values are not sent (they are dropped
+///   with the select).
+/// - Future arms that are not chosen are dropped before the chosen arm's
+///   expression runs, which cancels them the way dropping cancels that
+///   future: a sleep is forgotten, a `JoinHandle` detaches its task, an
+///   `accept` stops waiting (a connection it had not returned stays
+///   queued).
+/// - Patterns may be refutable, as in tokio: `Some(v) = rx.recv() => ..`.
+///   An arm whose output does not match its pattern is disabled and the
+///   select goes on waiting for the others (the operation itself did
+///   happen: the `None` of a closed channel was received).
+/// - `else` runs when every arm is disabled, as in tokio; unlike
+///   `default`, it does not stop the select from waiting while an arm is
+///   enabled. With every arm disabled and no `else`, `default` runs; with
+///   neither, the select panics.
+/// - Arm bodies may use `break`, `continue`, `return` and `?` of the
+///   surrounding code. At most 64 arms.
 /// - Must be used inside an `async` context; `select! {}` parks forever.
 ///
 /// ```
@@ -682,83 +701,209 @@ impl<F: FnMut(usize, Action<'_>) -> Reply> Drop for Frozen<'_, F> {
 ///         default => false,
 ///     };
 ///     assert!(!sent);
+///     // Any future is an arm too; here it is the only one ready.
+///     let got = select! {
+///         v = rx.recv() => v,
+///         n = async { 7 } => Some(n),
+///     };
+///     assert_eq!(got, Some(7));
+///     // A refutable pattern: the closed channel's `None` disables its arm,
+///     // and with every arm disabled `else` runs.
+///     drop(tx);
+///     let got = select! {
+///         Some(v) = rx.recv() => v,
+///         else => 0,
+///     };
+///     assert_eq!(got, 0);
 /// });
 /// ```
 #[macro_export]
 macro_rules! select {
     ($($tokens:tt)*) => {
-        $crate::__select_parse!(@parse [] [] $($tokens)*)
+        $crate::__select_parse!(@parse [] [] [] $($tokens)*)
     };
 }
 
-/// Parses `select!` arms (internal).
+/// Parses `select!` arms (internal). `@parse` reads one arm at a time;
+/// `@pat` gathers a pattern's tokens up to the `=` before the operation
+/// (a `pat` fragment would do for the match, but the check of a refutable
+/// pattern needs its tokens, see `__select_check_pat`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_parse {
     // Done: no tokens left.
-    (@parse [$($arms:tt)*] [$($def:tt)*]) => {
-        $crate::__select_bind!(@bind [] [$($arms)*] [$($def)*] (0usize))
+    (@parse [$($arms:tt)*] $def:tt $els:tt) => {
+        $crate::__select_bind!(@bind [] [$($arms)*] $def $els (0usize))
     };
     // A comma left over after a block body.
-    (@parse [$($arms:tt)*] [$($def:tt)*] , $($rest:tt)*) => {
-        $crate::__select_parse!(@parse [$($arms)*] [$($def)*] $($rest)*)
+    (@parse $arms:tt $def:tt $els:tt , $($rest:tt)*) => {
+        $crate::__select_parse!(@parse $arms $def $els $($rest)*)
     };
-    (@parse [$($arms:tt)*] [] default => $b:block $($rest:tt)*) => {
-        $crate::__select_parse!(@parse [$($arms)*] [$b] $($rest)*)
+    (@parse $arms:tt [] $els:tt default => $b:block $($rest:tt)*) => {
+        $crate::__select_parse!(@parse $arms [$b] $els $($rest)*)
     };
-    (@parse [$($arms:tt)*] [] default => $b:expr $(, $($rest:tt)*)?) => {
-        $crate::__select_parse!(@parse [$($arms)*] [$b] $($($rest)*)?)
+    (@parse $arms:tt [] $els:tt default => $b:expr $(, $($rest:tt)*)?) => {
+        $crate::__select_parse!(@parse $arms [$b] $els $($($rest)*)?)
     };
-    (@parse [$($arms:tt)*] [$($def:tt)*] $p:pat = $e:expr => $b:block $($rest:tt)*) => {
-        $crate::__select_parse!(@parse [$($arms)* (($p) ($e) ($b))] [$($def)*] $($rest)*)
+    (@parse $arms:tt $def:tt [] else => $b:block $($rest:tt)*) => {
+        $crate::__select_parse!(@parse $arms $def [$b] $($rest)*)
     };
-    (@parse [$($arms:tt)*] [$($def:tt)*] $p:pat = $e:expr => $b:expr $(, $($rest:tt)*)?) => {
-        $crate::__select_parse!(@parse [$($arms)*  (($p) ($e) ($b))] [$($def)*] $($($rest)*)?)
+    (@parse $arms:tt $def:tt [] else => $b:expr $(, $($rest:tt)*)?) => {
+        $crate::__select_parse!(@parse $arms $def [$b] $($($rest)*)?)
+    };
+    (@parse $arms:tt [$($def:tt)+] $els:tt default => $($rest:tt)*) => {
+        ::core::compile_error!("select! takes at most one `default` arm")
+    };
+    (@parse $arms:tt $def:tt [$($els:tt)+] else => $($rest:tt)*) => {
+        ::core::compile_error!("select! takes at most one `else` arm")
+    };
+    (@parse $arms:tt $def:tt $els:tt $($rest:tt)+) => {
+        $crate::__select_parse!(@pat $arms $def $els [] $($rest)+)
+    };
+    (@pat [$($arms:tt)*] $def:tt $els:tt [$($p:tt)+] = $e:expr => $b:block $($rest:tt)*) => {
+        $crate::__select_parse!(@parse [$($arms)* (($($p)+) ($e) ($b))] $def $els $($rest)*)
+    };
+    (@pat [$($arms:tt)*] $def:tt $els:tt [$($p:tt)+] = $e:expr => $b:expr $(, $($rest:tt)*)?) => {
+        $crate::__select_parse!(@parse [$($arms)* (($($p)+) ($e) ($b))] $def $els $($($rest)*)?)
+    };
+    (@pat $arms:tt $def:tt $els:tt [$($p:tt)*] $t:tt $($rest:tt)*) => {
+        $crate::__select_parse!(@pat $arms $def $els [$($p)* $t] $($rest)*)
+    };
+    (@pat $arms:tt $def:tt $els:tt [$($p:tt)*]) => {
+        ::core::compile_error!(
+            "select! arms are `pattern = operation => expression`, `default => expression` \
+             or `else => expression`"
+        )
     };
 }
 
 /// Binds each `select!` arm to its own hygienic local, then runs the select
-/// (internal). Every level opens a block, so each `__arm` is a distinct local.
+/// (internal). Every level opens a block, so each `__arm` is a distinct
+/// local. Each arm becomes a channel arm or a future arm by method lookup
+/// (`chan/arm.rs`).
+///
+/// The select runs in a loop of its own that re-runs it without the arms
+/// whose output did not match their pattern; only the patterns' check runs
+/// inside it. The losing arms are dropped and the chosen arm's expression
+/// runs after the loop, so its `break` and `continue` reach the caller's
+/// loops.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_bind {
-    (@bind [$($bound:tt)*] [(($p:pat) ($e:expr) ($b:expr)) $($rest:tt)*] $def:tt ($idx:expr)) => {{
-        let mut __arm = $crate::chan::select::SelectArm::new($e);
-        $crate::__select_bind!(@bind [$($bound)* (__arm ($p) ($b) ($idx))] [$($rest)*] $def ($idx + 1))
+    (@bind [$($bound:tt)*] [(($($p:tt)+) ($e:expr) ($b:expr)) $($rest:tt)*] $def:tt $els:tt ($idx:expr)) => {{
+        let mut __arm = ::core::pin::pin!({
+            #[allow(unused_imports)]
+            use $crate::chan::select::{ChanArmKind as _, FutureArmKind as _};
+            (&$crate::chan::select::ArmSource::new($e)).__select_arm()
+        });
+        $crate::__select_bind!(@bind [$($bound)* (__arm ($($p)+) ($b) ($idx))] [$($rest)*] $def $els ($idx + 1))
     }};
-    (@bind [$(($arm:ident ($p:pat) ($b:expr) ($i:expr)))*] [] [$($def:tt)*] ($n:expr)) => {{
-        let __chosen = {
-            let mut __dispatch = |__which: usize, __action: $crate::chan::select::Action<'_>| {
-                $(
-                    if __which == $i {
-                        return $arm.act(__action);
-                    }
-                )*
-                let _ = __action;
-                unreachable!("select!: no arm {}", __which)
+    (@bind [$(($arm:ident ($($p:tt)+) ($b:expr) ($i:expr)))*] [] [$($def:tt)*] [$($els:tt)*] ($n:expr)) => {{
+        let mut __disabled: u64 = 0;
+        let __chosen: ::core::option::Option<usize> = loop {
+            let __c = {
+                let mut __dispatch = |__which: usize, __action: $crate::chan::select::Action<'_>| {
+                    $(
+                        if __which == $i {
+                            return $arm.as_mut().act(__action);
+                        }
+                    )*
+                    let _ = __action;
+                    ::core::unreachable!("select!: no arm {}", __which)
+                };
+                $crate::chan::select::Select::new(
+                    $n,
+                    // `else` alone never stops a wait; with no arm at all,
+                    // every arm is disabled from the start.
+                    $crate::__select_has!($($def)*)
+                        || ($n == 0 && $crate::__select_has!($($els)*)),
+                    __disabled,
+                    &mut __dispatch,
+                )
+                .await
             };
-            $crate::chan::select::Select::new(
-                $n,
-                $crate::__select_has_default!($($def)*),
-                &mut __dispatch,
-            )
-            .await
+            match __c {
+                ::core::option::Option::Some(__i) => {
+                    $(
+                        if __i == $i {
+                            if $arm.as_mut().output_matches(|__out| {
+                                #[allow(unused_variables, unreachable_patterns)]
+                                let __matched = match __out {
+                                    $crate::__select_check_pat!($($p)+) => true,
+                                    _ => false,
+                                };
+                                __matched
+                            }) {
+                                break ::core::option::Option::Some(__i);
+                            }
+                            __disabled |= 1u64 << __i;
+                            continue;
+                        }
+                    )*
+                    ::core::unreachable!("select!: no arm {}", __i)
+                }
+                ::core::option::Option::None => break ::core::option::Option::None,
+            }
         };
+        $( $arm.as_mut().drop_op(); )*
         $(
             if __chosen == ::core::option::Option::Some($i) {
-                let $p = $arm.take_output();
-                $b
+                match $arm.as_mut().take_output() {
+                    $($p)+ => $b,
+                    #[allow(unreachable_patterns)]
+                    _ => ::core::unreachable!("select!: the chosen arm's output no longer matches"),
+                }
             } else
         )* {
-            $crate::__select_default!($($def)*)
+            $crate::__select_none!([$($def)*] [$($els)*] (__disabled.count_ones() as usize == $n))
         }
     }};
 }
 
-/// Whether a `select!` has a default arm (internal).
+/// A `select!` pattern made fit to test a reference to the output (the
+/// check of a refutable pattern, before the output is moved into the
+/// real pattern): every `mut` is removed, since `Some(mut v)` would move
+/// `v` out of the reference (internal). The tokens are walked with an
+/// explicit stack of the groups entered: `@go [frames] [output] input`.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __select_has_default {
+macro_rules! __select_check_pat {
+    (@go [] [$($out:tt)*]) => { $($out)* };
+    // End of a group's tokens: close it and resume its parent.
+    (@go [(($($up:tt)*) [$($rest:tt)*] paren) $($stack:tt)*] [$($out:tt)*]) => {
+        $crate::__select_check_pat!(@go [$($stack)*] [$($up)* ($($out)*)] $($rest)*)
+    };
+    (@go [(($($up:tt)*) [$($rest:tt)*] bracket) $($stack:tt)*] [$($out:tt)*]) => {
+        $crate::__select_check_pat!(@go [$($stack)*] [$($up)* [$($out)*]] $($rest)*)
+    };
+    (@go [(($($up:tt)*) [$($rest:tt)*] brace) $($stack:tt)*] [$($out:tt)*]) => {
+        $crate::__select_check_pat!(@go [$($stack)*] [$($up)* {$($out)*}] $($rest)*)
+    };
+    (@go $stack:tt $out:tt mut $($rest:tt)*) => {
+        $crate::__select_check_pat!(@go $stack $out $($rest)*)
+    };
+    // Enter a group.
+    (@go [$($stack:tt)*] [$($out:tt)*] ($($g:tt)*) $($rest:tt)*) => {
+        $crate::__select_check_pat!(@go [(($($out)*) [$($rest)*] paren) $($stack)*] [] $($g)*)
+    };
+    (@go [$($stack:tt)*] [$($out:tt)*] [$($g:tt)*] $($rest:tt)*) => {
+        $crate::__select_check_pat!(@go [(($($out)*) [$($rest)*] bracket) $($stack)*] [] $($g)*)
+    };
+    (@go [$($stack:tt)*] [$($out:tt)*] {$($g:tt)*} $($rest:tt)*) => {
+        $crate::__select_check_pat!(@go [(($($out)*) [$($rest)*] brace) $($stack)*] [] $($g)*)
+    };
+    (@go $stack:tt [$($out:tt)*] $t:tt $($rest:tt)*) => {
+        $crate::__select_check_pat!(@go $stack [$($out)* $t] $($rest)*)
+    };
+    ($($p:tt)+) => {
+        $crate::__select_check_pat!(@go [] [] $($p)+)
+    };
+}
+
+/// Whether a `select!` has a `default` (or `else`) arm (internal).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_has {
     () => {
         false
     };
@@ -767,14 +912,29 @@ macro_rules! __select_has_default {
     };
 }
 
-/// The default arm's body, or unreachable (internal).
+/// What runs when no arm was chosen: `default` when no arm was ready,
+/// `else` when every arm is disabled (`default` too without an `else`),
+/// and a panic when every arm is disabled and neither exists (internal).
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __select_default {
-    () => {
-        unreachable!("select! without default finished without an arm")
+macro_rules! __select_none {
+    ([] [] $all_disabled:tt) => {
+        ::core::panic!(
+            "select!: every arm is disabled (each output failed to match its pattern) \
+             and there is no `else` or `default` arm"
+        )
     };
-    ($($def:tt)+) => {
+    ([$($def:tt)+] [] $all_disabled:tt) => {
         $($def)+
+    };
+    ([] [$($els:tt)+] $all_disabled:tt) => {
+        $($els)+
+    };
+    ([$($def:tt)+] [$($els:tt)+] $all_disabled:tt) => {
+        if $all_disabled {
+            $($els)+
+        } else {
+            $($def)+
+        }
     };
 }
