@@ -1,4 +1,6 @@
 //! Cooperative scheduling budget: gosched's stand-in for Go's async preemption.
+//! Also the one question a leaf may ask about its thread: [`on_worker`],
+//! whether blocking it would stall a P.
 //!
 //! Go preempts a goroutine that runs too long by signalling its thread. A
 //! future cannot be interrupted from outside, so gosched does what it can from
@@ -126,6 +128,23 @@ pub fn has_budget_remaining() -> bool {
     CURRENT
         .try_with(|c| c.get() != Budget(Some(0)))
         .unwrap_or(true)
+}
+
+/// Whether the calling thread is a gosched worker that holds a P, where
+/// blocking the thread would stall every task queued on that P. Code that
+/// is about to block its thread (the executor's `block_on`, the
+/// `*_blocking` methods of gosched-sync) refuses to run here. False on any
+/// other thread, and on a worker inside `block_in_place` (it handed its P
+/// off first).
+///
+/// ```
+/// assert!(!gosched_executor::coop::on_worker());
+/// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+/// let in_task = rt.block_on(gosched_executor::spawn(async { gosched_executor::coop::on_worker() }));
+/// assert!(in_task.unwrap());
+/// ```
+pub fn on_worker() -> bool {
+    crate::sched::worker::on_worker()
 }
 
 /// Runs `f` with a fresh budget of [`BUDGET`] units, restoring the previous

@@ -44,9 +44,21 @@
 //! `chan/select.rs` the select protocol, `chan/arm.rs` its two kinds of
 //! arm (channel operations and any other future), and `chan/snapshot.rs`
 //! the one moment on which a select decides `default`;
-//! `waitlist.rs` is the waiter queue every primitive parks in; `loom.rs`
+//! `waitlist.rs` is the waiter queue every primitive parks in;
+//! `blocking.rs` the thread parker behind the `*_blocking` methods; `loom.rs`
 //! switches locks and atomics to loom under `--cfg gosched_loom`; `rand.rs`
 //! feeds `select!`'s fair choice; `loom_*.rs` are the loom models.
+//!
+//! # Plain threads
+//!
+//! A thread without an executor uses the blocking forms:
+//! [`Sender::send_blocking`](chan::Sender::send_blocking),
+//! [`Receiver::recv_blocking`](chan::Receiver::recv_blocking),
+//! [`Receiver::recv_timeout`](chan::Receiver::recv_timeout),
+//! [`Mutex::blocking_lock`], [`oneshot::Receiver::blocking_recv`] and
+//! [`WaitGroup::wait_blocking`]. They park the thread, allocate nothing per
+//! call, and panic on a gosched worker thread, where blocking would stall
+//! the tasks queued on it.
 //!
 //! # Timers
 //!
@@ -62,6 +74,7 @@
 //! - `LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg gosched_loom" cargo test -p
 //!   gosched-sync --release --lib loom`: the loom models.
 
+mod blocking;
 mod loom;
 mod rand;
 mod waitlist;
@@ -78,6 +91,8 @@ mod semaphore;
 mod taskgroup;
 mod waitgroup;
 
+#[cfg(all(test, gosched_loom))]
+mod loom_blocking;
 #[cfg(all(test, gosched_loom))]
 mod loom_cond;
 #[cfg(all(test, gosched_loom))]

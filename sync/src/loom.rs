@@ -11,6 +11,18 @@ pub(crate) use loom::sync::{atomic, Arc, Mutex, MutexGuard};
 #[cfg(not(gosched_loom))]
 pub(crate) use std::sync::{atomic, Arc, Mutex, MutexGuard};
 
+/// Parking a thread (the parker of `blocking.rs`).
+#[cfg(gosched_loom)]
+pub(crate) mod thread {
+    pub(crate) use loom::thread::{current, park, Thread};
+}
+
+/// Parking a thread (the parker of `blocking.rs`).
+#[cfg(not(gosched_loom))]
+pub(crate) mod thread {
+    pub(crate) use std::thread::{current, park, Thread};
+}
+
 /// One iteration of a spin-wait. Under loom it yields to the model's
 /// scheduler, which would otherwise never run the thread being waited for.
 #[inline]

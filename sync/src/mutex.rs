@@ -187,6 +187,30 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// Locks the mutex from a thread that is not running tasks, parking
+    /// the thread until the lock is its turn (the same queue and
+    /// starvation rules as [`lock`](Self::lock)).
+    ///
+    /// # Panics
+    ///
+    /// On a gosched worker thread, where it would stall the tasks queued
+    /// on it: use `.lock().await` there (or `gosched::block_in_place`).
+    ///
+    /// ```
+    /// let m = std::sync::Arc::new(gosched_sync::Mutex::new(0));
+    /// let m2 = m.clone();
+    /// std::thread::spawn(move || *m2.blocking_lock() += 1).join().unwrap();
+    /// assert_eq!(*m.blocking_lock(), 1);
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        crate::blocking::forbid_on_worker(
+            "Mutex::blocking_lock",
+            "use `.lock().await` inside a task",
+        );
+        crate::blocking::wait(self.lock())
+    }
+
     /// Locks the mutex if it is free right now (and not in starvation
     /// mode, where it belongs to the queue).
     ///

@@ -191,6 +191,29 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Waits for the value from a thread that is not running tasks,
+    /// parking the thread. Fails with [`RecvError`] if the sender is gone
+    /// without sending (or the receiver was closed).
+    ///
+    /// # Panics
+    ///
+    /// On a gosched worker thread, where it would stall the tasks queued
+    /// on it: use `rx.await` there (or `gosched::block_in_place`).
+    ///
+    /// ```
+    /// let (tx, rx) = gosched_sync::oneshot::channel();
+    /// std::thread::spawn(move || tx.send(5).unwrap());
+    /// assert_eq!(rx.blocking_recv(), Ok(5));
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        crate::blocking::forbid_on_worker(
+            "oneshot::Receiver::blocking_recv",
+            "use `rx.await` inside a task",
+        );
+        crate::blocking::wait(self)
+    }
+
     /// Refuses the value: a later send fails and returns it.
     ///
     /// After `close`, awaiting the receiver (or polling it again, if it was

@@ -176,6 +176,32 @@ impl WaitGroup {
             key: None,
         }
     }
+
+    /// Waits until the counter is zero from a thread that is not running
+    /// tasks, parking the thread.
+    ///
+    /// # Panics
+    ///
+    /// On a gosched worker thread, where it would stall the tasks queued
+    /// on it: use `.wait().await` there (or `gosched::block_in_place`).
+    ///
+    /// ```
+    /// let wg = gosched_sync::WaitGroup::new();
+    /// for _ in 0..2 {
+    ///     let token = wg.token(); // add(1); done() when dropped
+    ///     std::thread::spawn(move || drop(token));
+    /// }
+    /// wg.wait_blocking();
+    /// assert_eq!(wg.count(), 0);
+    /// ```
+    #[track_caller]
+    pub fn wait_blocking(&self) {
+        crate::blocking::forbid_on_worker(
+            "WaitGroup::wait_blocking",
+            "use `.wait().await` inside a task",
+        );
+        crate::blocking::wait(self.wait())
+    }
 }
 
 impl Default for WaitGroup {

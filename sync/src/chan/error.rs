@@ -152,3 +152,44 @@ impl fmt::Display for TryRecvError {
 }
 
 impl std::error::Error for TryRecvError {}
+
+/// Why [`Receiver::recv_timeout`](super::Receiver::recv_timeout) failed.
+///
+/// ```
+/// use std::time::Duration;
+/// use gosched_sync::chan::{self, RecvTimeoutError};
+/// let (tx, rx) = chan::bounded::<u8>(0);
+/// assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
+/// drop(tx);
+/// assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Closed));
+/// ```
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum RecvTimeoutError {
+    /// Nothing arrived before the timeout.
+    Timeout,
+    /// The channel is closed and drained.
+    Closed,
+}
+
+impl RecvTimeoutError {
+    /// Whether the wait timed out (the channel may still deliver later).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, RecvTimeoutError::Timeout)
+    }
+
+    /// Whether the channel is closed and drained.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, RecvTimeoutError::Closed)
+    }
+}
+
+impl fmt::Display for RecvTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvTimeoutError::Timeout => f.write_str("timed out receiving on a channel"),
+            RecvTimeoutError::Closed => f.write_str("receiving on a closed channel"),
+        }
+    }
+}
+
+impl std::error::Error for RecvTimeoutError {}

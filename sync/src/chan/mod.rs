@@ -63,8 +63,9 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-pub use error::{SendError, TryRecvError, TrySendError};
+pub use error::{RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
 use crate::loom::atomic::Ordering;
 use crate::loom::Arc;
@@ -351,6 +352,30 @@ impl<T> Sender<T> {
         }
     }
 
+    /// Sends `value` from a thread that is not running tasks, parking the
+    /// thread until there is room or, when unbuffered, until a receiver
+    /// takes it. Fails with the value if the channel is closed.
+    ///
+    /// # Panics
+    ///
+    /// On a gosched worker thread, where it would stall the tasks queued
+    /// on it: use `.send(v).await` there (or `gosched::block_in_place`).
+    ///
+    /// ```
+    /// let (tx, rx) = gosched_sync::chan::bounded(0);
+    /// let t = std::thread::spawn(move || rx.recv_blocking());
+    /// tx.send_blocking(3).unwrap();
+    /// assert_eq!(t.join().unwrap(), Some(3));
+    /// ```
+    #[track_caller]
+    pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
+        crate::blocking::forbid_on_worker(
+            "Sender::send_blocking",
+            "use `.send(v).await` inside a task",
+        );
+        crate::blocking::wait(self.send(value))
+    }
+
     /// Sends without waiting.
     ///
     /// ```
@@ -548,6 +573,69 @@ impl<T> Receiver<T> {
         RecvFuture {
             chan: &self.chan,
             key: None,
+        }
+    }
+
+    /// Receives a value from a thread that is not running tasks, parking
+    /// the thread until one arrives. `None` once the channel is closed and
+    /// drained.
+    ///
+    /// # Panics
+    ///
+    /// On a gosched worker thread, where it would stall the tasks queued
+    /// on it: use `.recv().await` there (or `gosched::block_in_place`).
+    ///
+    /// ```
+    /// let (tx, rx) = gosched_sync::chan::bounded(1);
+    /// std::thread::spawn(move || tx.send_blocking("hi").unwrap());
+    /// assert_eq!(rx.recv_blocking(), Some("hi"));
+    /// assert_eq!(rx.recv_blocking(), None); // the sender is gone
+    /// ```
+    #[track_caller]
+    pub fn recv_blocking(&self) -> Option<T> {
+        crate::blocking::forbid_on_worker(
+            "Receiver::recv_blocking",
+            "use `.recv().await` inside a task",
+        );
+        crate::blocking::wait(self.recv())
+    }
+
+    /// [`recv_blocking`](Self::recv_blocking) for at most `timeout`.
+    /// Fails with [`RecvTimeoutError::Timeout`] when nothing arrived in
+    /// time (nothing is taken from the channel then), and with
+    /// [`RecvTimeoutError::Closed`] once the channel is closed and drained.
+    ///
+    /// # Panics
+    ///
+    /// On a gosched worker thread, as `recv_blocking`: inside a task, race
+    /// `rx.recv()` against a sleep in `select!`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use gosched_sync::chan::{self, RecvTimeoutError};
+    /// let (tx, rx) = chan::bounded::<u8>(1);
+    /// let wait = Duration::from_millis(5);
+    /// assert_eq!(rx.recv_timeout(wait), Err(RecvTimeoutError::Timeout));
+    /// tx.send_blocking(1).unwrap();
+    /// assert_eq!(rx.recv_timeout(wait), Ok(1));
+    /// drop(tx);
+    /// assert_eq!(rx.recv_timeout(wait), Err(RecvTimeoutError::Closed));
+    /// ```
+    #[track_caller]
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        crate::blocking::forbid_on_worker(
+            "Receiver::recv_timeout",
+            "use `select!` over `rx.recv()` and a sleep inside a task",
+        );
+        let got = match Instant::now().checked_add(timeout) {
+            Some(deadline) => crate::blocking::wait_until(self.recv(), deadline),
+            // Too far away to represent: no deadline.
+            None => Some(crate::blocking::wait(self.recv())),
+        };
+        match got {
+            Some(Some(v)) => Ok(v),
+            Some(None) => Err(RecvTimeoutError::Closed),
+            None => Err(RecvTimeoutError::Timeout),
         }
     }
 
