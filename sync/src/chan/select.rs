@@ -720,67 +720,25 @@ impl<F: FnMut(usize, Action<'_>) -> Reply> Drop for Frozen<'_, F> {
 #[macro_export]
 macro_rules! select {
     ($($tokens:tt)*) => {
-        $crate::__select_parse!(@parse [] [] [] $($tokens)*)
+        $crate::__select_parse!(@parse [] [] [] (0usize) $($tokens)*)
     };
 }
 
-/// Parses `select!` arms (internal). `@parse` reads one arm at a time;
-/// `@pat` gathers a pattern's tokens up to the `=` before the operation
+/// Parses `select!` arms and binds each to its own hygienic local, then
+/// runs the select (internal).
+///
+/// `@parse [bound arms] [default] [else] (next index) tokens` reads one
+/// arm per step. A channel-or-future arm is bound at once: the step opens
+/// a block with `let __arm = ..` and parses the rest inside it, so each
+/// `__arm` is a distinct local and the expressions run in the order
+/// written. Binding while parsing keeps the macro's recursion depth to
+/// about one level per arm (the compiler's default limit is 128). Each
+/// arm becomes a channel arm or a future arm by method lookup
+/// (`chan/arm.rs`). A pattern of one or two tokens (`v`, `_`, `Some(v)`)
+/// is read in the same step; a longer one is gathered token by token by
+/// `@pat`, up to the `=`
 /// (a `pat` fragment would do for the match, but the check of a refutable
 /// pattern needs its tokens, see `__select_check_pat`).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __select_parse {
-    // Done: no tokens left.
-    (@parse [$($arms:tt)*] $def:tt $els:tt) => {
-        $crate::__select_bind!(@bind [] [$($arms)*] $def $els (0usize))
-    };
-    // A comma left over after a block body.
-    (@parse $arms:tt $def:tt $els:tt , $($rest:tt)*) => {
-        $crate::__select_parse!(@parse $arms $def $els $($rest)*)
-    };
-    (@parse $arms:tt [] $els:tt default => $b:block $($rest:tt)*) => {
-        $crate::__select_parse!(@parse $arms [$b] $els $($rest)*)
-    };
-    (@parse $arms:tt [] $els:tt default => $b:expr $(, $($rest:tt)*)?) => {
-        $crate::__select_parse!(@parse $arms [$b] $els $($($rest)*)?)
-    };
-    (@parse $arms:tt $def:tt [] else => $b:block $($rest:tt)*) => {
-        $crate::__select_parse!(@parse $arms $def [$b] $($rest)*)
-    };
-    (@parse $arms:tt $def:tt [] else => $b:expr $(, $($rest:tt)*)?) => {
-        $crate::__select_parse!(@parse $arms $def [$b] $($($rest)*)?)
-    };
-    (@parse $arms:tt [$($def:tt)+] $els:tt default => $($rest:tt)*) => {
-        ::core::compile_error!("select! takes at most one `default` arm")
-    };
-    (@parse $arms:tt $def:tt [$($els:tt)+] else => $($rest:tt)*) => {
-        ::core::compile_error!("select! takes at most one `else` arm")
-    };
-    (@parse $arms:tt $def:tt $els:tt $($rest:tt)+) => {
-        $crate::__select_parse!(@pat $arms $def $els [] $($rest)+)
-    };
-    (@pat [$($arms:tt)*] $def:tt $els:tt [$($p:tt)+] = $e:expr => $b:block $($rest:tt)*) => {
-        $crate::__select_parse!(@parse [$($arms)* (($($p)+) ($e) ($b))] $def $els $($rest)*)
-    };
-    (@pat [$($arms:tt)*] $def:tt $els:tt [$($p:tt)+] = $e:expr => $b:expr $(, $($rest:tt)*)?) => {
-        $crate::__select_parse!(@parse [$($arms)* (($($p)+) ($e) ($b))] $def $els $($($rest)*)?)
-    };
-    (@pat $arms:tt $def:tt $els:tt [$($p:tt)*] $t:tt $($rest:tt)*) => {
-        $crate::__select_parse!(@pat $arms $def $els [$($p)* $t] $($rest)*)
-    };
-    (@pat $arms:tt $def:tt $els:tt [$($p:tt)*]) => {
-        ::core::compile_error!(
-            "select! arms are `pattern = operation => expression`, `default => expression` \
-             or `else => expression`"
-        )
-    };
-}
-
-/// Binds each `select!` arm to its own hygienic local, then runs the select
-/// (internal). Every level opens a block, so each `__arm` is a distinct
-/// local. Each arm becomes a channel arm or a future arm by method lookup
-/// (`chan/arm.rs`).
 ///
 /// The select runs in a loop of its own that re-runs it without the arms
 /// whose output did not match their pattern; only the patterns' check runs
@@ -789,16 +747,9 @@ macro_rules! __select_parse {
 /// loops.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __select_bind {
-    (@bind [$($bound:tt)*] [(($($p:tt)+) ($e:expr) ($b:expr)) $($rest:tt)*] $def:tt $els:tt ($idx:expr)) => {{
-        let mut __arm = ::core::pin::pin!({
-            #[allow(unused_imports)]
-            use $crate::chan::select::{ChanArmKind as _, FutureArmKind as _};
-            (&$crate::chan::select::ArmSource::new($e)).__select_arm()
-        });
-        $crate::__select_bind!(@bind [$($bound)* (__arm ($($p)+) ($b) ($idx))] [$($rest)*] $def $els ($idx + 1))
-    }};
-    (@bind [$(($arm:ident ($($p:tt)+) ($b:expr) ($i:expr)))*] [] [$($def:tt)*] [$($els:tt)*] ($n:expr)) => {{
+macro_rules! __select_parse {
+    // Done: no tokens left.
+    (@parse [$(($arm:ident ($($p:tt)+) ($b:expr) ($i:expr)))*] [$($def:tt)*] [$($els:tt)*] ($n:expr)) => {{
         let mut __disabled: u64 = 0;
         let __chosen: ::core::option::Option<usize> = loop {
             let __c = {
@@ -858,6 +809,91 @@ macro_rules! __select_bind {
             $crate::__select_none!([$($def)*] [$($els)*] (__disabled.count_ones() as usize == $n))
         }
     }};
+    // A comma left over after a block body.
+    (@parse $bound:tt $def:tt $els:tt $idx:tt , $($rest:tt)*) => {
+        $crate::__select_parse!(@parse $bound $def $els $idx $($rest)*)
+    };
+    (@parse $bound:tt [] $els:tt $idx:tt default => $b:block $($rest:tt)*) => {
+        $crate::__select_parse!(@parse $bound [$b] $els $idx $($rest)*)
+    };
+    (@parse $bound:tt [] $els:tt $idx:tt default => $b:expr $(, $($rest:tt)*)?) => {
+        $crate::__select_parse!(@parse $bound [$b] $els $idx $($($rest)*)?)
+    };
+    (@parse $bound:tt $def:tt [] $idx:tt else => $b:block $($rest:tt)*) => {
+        $crate::__select_parse!(@parse $bound $def [$b] $idx $($rest)*)
+    };
+    (@parse $bound:tt $def:tt [] $idx:tt else => $b:expr $(, $($rest:tt)*)?) => {
+        $crate::__select_parse!(@parse $bound $def [$b] $idx $($($rest)*)?)
+    };
+    (@parse $bound:tt [$($def:tt)+] $els:tt $idx:tt default => $($rest:tt)*) => {
+        ::core::compile_error!("select! takes at most one `default` arm")
+    };
+    (@parse $bound:tt $def:tt [$($els:tt)+] $idx:tt else => $($rest:tt)*) => {
+        ::core::compile_error!("select! takes at most one `else` arm")
+    };
+    // An arm with a one-token pattern.
+    (@parse [$($bound:tt)*] $def:tt $els:tt ($idx:expr) $p:tt = $e:expr => $b:block $($rest:tt)*) => {{
+        let mut __arm = ::core::pin::pin!({
+            #[allow(unused_imports)]
+            use $crate::chan::select::{ChanArmKind as _, FutureArmKind as _};
+            (&$crate::chan::select::ArmSource::new($e)).__select_arm()
+        });
+        $crate::__select_parse!(@parse [$($bound)* (__arm ($p) ($b) ($idx))] $def $els ($idx + 1) $($rest)*)
+    }};
+    (@parse [$($bound:tt)*] $def:tt $els:tt ($idx:expr) $p:tt = $e:expr => $b:expr $(, $($rest:tt)*)?) => {{
+        let mut __arm = ::core::pin::pin!({
+            #[allow(unused_imports)]
+            use $crate::chan::select::{ChanArmKind as _, FutureArmKind as _};
+            (&$crate::chan::select::ArmSource::new($e)).__select_arm()
+        });
+        $crate::__select_parse!(@parse [$($bound)* (__arm ($p) ($b) ($idx))] $def $els ($idx + 1) $($($rest)*)?)
+    }};
+    // An arm with a two-token pattern (`Some(v)`, `mut v`).
+    (@parse [$($bound:tt)*] $def:tt $els:tt ($idx:expr) $p1:tt $p2:tt = $e:expr => $b:block $($rest:tt)*) => {{
+        let mut __arm = ::core::pin::pin!({
+            #[allow(unused_imports)]
+            use $crate::chan::select::{ChanArmKind as _, FutureArmKind as _};
+            (&$crate::chan::select::ArmSource::new($e)).__select_arm()
+        });
+        $crate::__select_parse!(@parse [$($bound)* (__arm ($p1 $p2) ($b) ($idx))] $def $els ($idx + 1) $($rest)*)
+    }};
+    (@parse [$($bound:tt)*] $def:tt $els:tt ($idx:expr) $p1:tt $p2:tt = $e:expr => $b:expr $(, $($rest:tt)*)?) => {{
+        let mut __arm = ::core::pin::pin!({
+            #[allow(unused_imports)]
+            use $crate::chan::select::{ChanArmKind as _, FutureArmKind as _};
+            (&$crate::chan::select::ArmSource::new($e)).__select_arm()
+        });
+        $crate::__select_parse!(@parse [$($bound)* (__arm ($p1 $p2) ($b) ($idx))] $def $els ($idx + 1) $($($rest)*)?)
+    }};
+    // A longer pattern: gather it.
+    (@parse $bound:tt $def:tt $els:tt $idx:tt $($rest:tt)+) => {
+        $crate::__select_parse!(@pat $bound $def $els $idx [] $($rest)+)
+    };
+    (@pat [$($bound:tt)*] $def:tt $els:tt ($idx:expr) [$($p:tt)+] = $e:expr => $b:block $($rest:tt)*) => {{
+        let mut __arm = ::core::pin::pin!({
+            #[allow(unused_imports)]
+            use $crate::chan::select::{ChanArmKind as _, FutureArmKind as _};
+            (&$crate::chan::select::ArmSource::new($e)).__select_arm()
+        });
+        $crate::__select_parse!(@parse [$($bound)* (__arm ($($p)+) ($b) ($idx))] $def $els ($idx + 1) $($rest)*)
+    }};
+    (@pat [$($bound:tt)*] $def:tt $els:tt ($idx:expr) [$($p:tt)+] = $e:expr => $b:expr $(, $($rest:tt)*)?) => {{
+        let mut __arm = ::core::pin::pin!({
+            #[allow(unused_imports)]
+            use $crate::chan::select::{ChanArmKind as _, FutureArmKind as _};
+            (&$crate::chan::select::ArmSource::new($e)).__select_arm()
+        });
+        $crate::__select_parse!(@parse [$($bound)* (__arm ($($p)+) ($b) ($idx))] $def $els ($idx + 1) $($($rest)*)?)
+    }};
+    (@pat $bound:tt $def:tt $els:tt $idx:tt [$($p:tt)*] $t:tt $($rest:tt)*) => {
+        $crate::__select_parse!(@pat $bound $def $els $idx [$($p)* $t] $($rest)*)
+    };
+    (@pat $bound:tt $def:tt $els:tt $idx:tt [$($p:tt)*]) => {
+        ::core::compile_error!(
+            "select! arms are `pattern = operation => expression`, `default => expression` \
+             or `else => expression`"
+        )
+    };
 }
 
 /// A `select!` pattern made fit to test a reference to the output (the
@@ -895,6 +931,10 @@ macro_rules! __select_check_pat {
     (@go $stack:tt [$($out:tt)*] $t:tt $($rest:tt)*) => {
         $crate::__select_check_pat!(@go $stack [$($out)* $t] $($rest)*)
     };
+    // The common one-token patterns, without a walk.
+    ($i:ident) => { $i };
+    (mut $i:ident) => { $i };
+    (_) => { _ };
     ($($p:tt)+) => {
         $crate::__select_check_pat!(@go [] [] $($p)+)
     };
