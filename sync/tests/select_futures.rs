@@ -343,14 +343,15 @@ fn a_join_handle_is_an_arm() {
         .build()
         .unwrap();
     let (_tx, rx) = chan::bounded::<u32>(0);
-    let got = rt.block_on(async {
+    // Spawned, so the select's future (with a future arm) must be Send.
+    let got = rt.block_on(gosched_executor::spawn(async move {
         let task = gosched_executor::spawn(async { 6 * 7 });
         select! {
             r = task => r.unwrap(),
             v = rx.recv() => v.unwrap_or(0),
         }
-    });
-    assert_eq!(got, 42);
+    }));
+    assert_eq!(got.unwrap(), 42);
 }
 
 #[test]
