@@ -51,10 +51,13 @@ fn runtime() -> &'static tokio::runtime::Runtime {
             .thread_name("gosched-tokio")
             .build()
             .expect("gosched::compat: cannot build the tokio runtime");
-        let handle = rt.handle().clone();
+        // Only `Runtime::block_on` drives a current-thread runtime's I/O
+        // and timers (`Handle::block_on` does not), so the thread blocks
+        // on the runtime itself, which it gets from this `OnceLock` once
+        // the initialisation below has returned.
         std::thread::Builder::new()
             .name("gosched-tokio".into())
-            .spawn(move || handle.block_on(std::future::pending::<()>()))
+            .spawn(|| runtime().block_on(std::future::pending::<()>()))
             .expect("gosched::compat: cannot start the tokio thread");
         rt
     })

@@ -79,14 +79,12 @@ impl Listener for TcpListener {
     type Io = crate::net::TcpStream;
     type Addr = std::net::SocketAddr;
 
-    fn accept(&self) -> impl Future<Output = io::Result<(Self::Io, Self::Addr)>> + Send + '_ {
-        async move {
-            let (stream, addr) = TcpListener::accept(self).await?;
-            // Small responses go out at once instead of waiting for an ACK
-            // (Nagle), as every HTTP server does.
-            stream.set_nodelay(true)?;
-            Ok((stream, addr))
-        }
+    async fn accept(&self) -> io::Result<(Self::Io, Self::Addr)> {
+        let (stream, addr) = TcpListener::accept(self).await?;
+        // Small responses go out at once instead of waiting for an ACK
+        // (Nagle), as every HTTP server does.
+        stream.set_nodelay(true)?;
+        Ok((stream, addr))
     }
 }
 
@@ -131,6 +129,7 @@ pub struct Stopped {
 ///
 /// ```
 /// use std::convert::Infallible;
+/// use std::future::IntoFuture;
 /// use std::time::Duration;
 /// use gosched::http::body_util::Full;
 /// use gosched::http::hyper::{service::service_fn, Request, Response};
