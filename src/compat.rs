@@ -4,7 +4,7 @@
 //! Crates built on tokio (reqwest, tokio-postgres, most database and
 //! cloud clients) call `tokio::spawn`, `tokio::net` and `tokio::time`,
 //! which panic unless a tokio runtime is *entered* on the calling thread.
-//! [`tokio`] (or [`CompatExt::compat`]) wraps such a future so that every
+//! [`tokio()`](tokio()) (or [`CompatExt::compat`]) wraps such a future so that every
 //! poll of it, and its drop, happens with a tokio context entered.
 //!
 //! # What runs where
@@ -63,7 +63,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// A handle to the tokio runtime behind [`tokio`], started if it was not
+/// A handle to the tokio runtime behind [`tokio()`](tokio()), started if it was not
 /// yet: for code that needs a `tokio::runtime::Handle` itself.
 pub fn tokio_handle() -> tokio::runtime::Handle {
     runtime().handle().clone()
@@ -104,7 +104,7 @@ pub fn tokio<F: Future>(fut: F) -> Compat<F> {
     Compat { inner: Some(fut) }
 }
 
-/// `.compat()` on every future: [`tokio`] as a method.
+/// `.compat()` on every future: [`tokio()`](tokio()) as a method.
 pub trait CompatExt: Future + Sized {
     /// Runs `self` inside the tokio context.
     fn compat(self) -> Compat<Self> {

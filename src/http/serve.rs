@@ -384,7 +384,18 @@ async fn serve_connection<T, S, B>(
         Protocol::Http1 => false,
         Protocol::Http2 => true,
         Protocol::Auto => {
-            let detecting = detect(&mut io, &mut prefix, &mut len);
+            // A connection that has sent nothing yet is idle: a shutdown
+            // closes it at once, as hyper closes idle keep-alive ones.
+            let detecting = async {
+                let detecting = pin!(detect(&mut io, &mut prefix, &mut len));
+                match &config.ctx {
+                    Some(ctx) => match select(detecting, pin!(ctx.done())).await {
+                        Either::Left((detected, _)) => Some(detected),
+                        Either::Right(_) => None,
+                    },
+                    None => Some(detecting.await),
+                }
+            };
             let detected = match config.header_read_timeout {
                 Some(limit) => match crate::time::timeout(limit, detecting).await {
                     Ok(d) => d,
@@ -394,6 +405,10 @@ async fn serve_connection<T, S, B>(
                     }
                 },
                 None => detecting.await,
+            };
+            let Some(detected) = detected else {
+                counts.finished.fetch_add(1, Ordering::Relaxed);
+                return;
             };
             match detected {
                 Ok(Detected::Http1) => false,
