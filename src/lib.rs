@@ -96,8 +96,39 @@ pub mod stream {
     pub use futures::stream::{Stream, StreamExt};
 }
 
-/// Timers: `sleep`, `timeout`, `interval` (the `gosched-netpoll` crate's
-/// `time`).
+/// Timers (the `gosched-netpoll` crate's `time`): `sleep`, `timeout`,
+/// `interval`; Go's channel timers `after`, `tick`, `Timer`, `Ticker`,
+/// `after_func`; the clock, `now`, and the paused clock for tests, `pause`,
+/// `advance`, `resume`.
+///
+/// Go's `select` on a timeout, with a channel timer:
+///
+/// ```
+/// use std::time::Duration;
+/// gosched::run(async {
+///     let (_tx, rx) = gosched::sync::chan::bounded::<u32>(0);
+///     let timeout = gosched::time::after(Duration::from_millis(5));
+///     let got = gosched::select! {
+///         v = rx.recv() => v,
+///         _ = timeout.recv() => None,
+///     };
+///     assert_eq!(got, None);
+/// });
+/// ```
+///
+/// A test of an hour-long timeout that runs in milliseconds, on a paused
+/// clock that jumps to the next timer once every task is idle:
+///
+/// ```
+/// use std::time::Duration;
+/// gosched::run(async {
+///     gosched::time::pause();
+///     let start = gosched::time::now();
+///     let r = gosched::time::timeout(Duration::from_secs(3600), std::future::pending::<()>()).await;
+///     assert!(r.is_err());
+///     assert!(gosched::time::now() - start >= Duration::from_secs(3600));
+/// });
+/// ```
 pub mod time {
     pub use gosched_netpoll::time::*;
 }
@@ -118,16 +149,18 @@ pub mod task {
 }
 
 /// Makes the netpoller the default driver of every runtime the executor
-/// builds (including the global one behind `spawn`). Idempotent. Every
-/// public function of this crate that may start a runtime calls it first;
-/// `tests/wiring.rs` checks each entry point's runtime.
+/// builds (including the global one behind `spawn`), and its timer wheel
+/// the timer of Context deadlines (`time::ContextTimer`). Idempotent.
+/// Every public function of this crate that may start a runtime calls it
+/// first; `tests/wiring.rs` checks each entry point's runtime.
 fn install_netpoll() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         gosched_executor::set_default_driver(|| {
             let reactor = gosched_netpoll::Reactor::new()?;
             Ok(Arc::new(reactor) as Arc<dyn gosched_executor::Driver>)
-        })
+        });
+        gosched_netpoll::time::ContextTimer::install();
     });
 }
 
@@ -262,7 +295,7 @@ impl Runtime {
     /// current. Panics when called from inside a runtime worker.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.inner.block_on(future)
+        self.inner.block_on(time::track(future))
     }
 
     /// Shuts down as dropping does: every task is cancelled, then every
@@ -310,7 +343,7 @@ impl Runtime {
 #[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
     install_netpoll();
-    gosched_executor::run(future)
+    gosched_executor::run(time::track(future))
 }
 
 /// Spawns a task (Go's `go` statement): onto the current runtime, or onto
@@ -346,7 +379,7 @@ where
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     install_netpoll();
-    gosched_executor::block_on(future)
+    gosched_executor::block_on(time::track(future))
 }
 
 #[cfg(test)]
