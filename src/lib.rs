@@ -35,6 +35,97 @@ pub mod sync {
 /// Go's `select` over channel operations (see [`sync::chan`]).
 pub use gosched_sync::select;
 
+/// `#[gosched::main]`: runs an `async fn main` on a gosched runtime;
+/// `procs = N` sets the number of Ps.
+///
+/// ```
+/// #[gosched::main(procs = 2)]
+/// async fn main() {
+///     let h = gosched::spawn(async { 40 + 2 });
+///     assert_eq!(h.await.unwrap(), 42);
+/// }
+/// ```
+pub use gosched_macros::main;
+
+/// `#[gosched::test]`: runs an `async fn` test on a runtime of its own.
+/// Arguments: `procs = N` (Ps); `leak_check` (fail, as Go's goleak does,
+/// when a task the test spawned is still alive at its end, after
+/// [`runtime::LeakGuard`]'s grace period); `start_paused` (the runtime's
+/// clock starts paused and jumps to the next timer whenever every task is
+/// idle: [`time::pause`]).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[gosched::test(start_paused, leak_check)]
+/// async fn a_one_hour_timeout_runs_at_once() {
+///     let start = gosched::time::now();
+///     let r = gosched::time::timeout(Duration::from_secs(3600), std::future::pending::<()>()).await;
+///     assert!(r.is_err());
+///     assert!(gosched::time::now() - start >= Duration::from_secs(3600));
+/// }
+/// # fn main() { a_one_hour_timeout_runs_at_once() }
+/// ```
+pub use gosched_macros::test;
+
+/// What `#[gosched::main]` and `#[gosched::test]` expand to call. Not a
+/// public API: it changes with the macros.
+#[doc(hidden)]
+pub mod __private {
+    use std::future::Future;
+
+    /// The arguments of `#[gosched::test]`.
+    #[derive(Debug, Clone, Copy)]
+    pub struct TestOptions {
+        /// Ps; `None`: the default.
+        pub procs: Option<usize>,
+        /// Fail when a spawned task outlives the test.
+        pub leak_check: bool,
+        /// Start with the clock paused.
+        pub start_paused: bool,
+    }
+
+    fn build(procs: Option<usize>) -> crate::Runtime {
+        let mut b = crate::Runtime::builder();
+        if let Some(n) = procs {
+            b = b.procs(n);
+        }
+        match b.build() {
+            Ok(rt) => rt,
+            Err(e) => panic!("gosched: cannot start the runtime: {e}"),
+        }
+    }
+
+    /// The body of a `#[gosched::main]`.
+    #[track_caller]
+    pub fn run_main<T, F: Future<Output = T>>(procs: Option<usize>, body: F) -> T {
+        let rt = build(procs);
+        rt.set_process_default();
+        rt.block_on(body)
+    }
+
+    /// The body of a `#[gosched::test]`.
+    #[track_caller]
+    pub fn run_test<T, F: Future<Output = T>>(options: TestOptions, body: F) -> T {
+        let rt = build(options.procs);
+        let guard = options
+            .leak_check
+            .then(|| crate::runtime::LeakGuard::new(rt.handle()));
+        let out = rt.block_on(async {
+            if options.start_paused {
+                crate::time::pause();
+            }
+            body.await
+        });
+        if let Some(guard) = guard {
+            if let Err(report) = guard.check() {
+                panic!("gosched: leak_check: {report}");
+            }
+        }
+        out
+    }
+}
+
 /// TCP, UDP and Unix sockets on the netpoller (the `gosched-netpoll`
 /// crate's `net`).
 pub mod net {
