@@ -23,7 +23,7 @@
 //! The attributes need only the shape of a function: outer attributes,
 //! visibility, `async`, `fn`, a name, an empty argument list, a return
 //! type, a body. A small parser over `proc_macro`'s token trees finds
-//! them ([`parse_fn`], [`parse_args`]), which keeps syn and quote (about
+//! them (`parse_fn`, `parse_args`), which keeps syn and quote (about
 //! ten seconds of a clean build) out of every crate that depends on
 //! gosched. The body is passed through untouched, with its spans, so
 //! errors inside it point where they always did.
