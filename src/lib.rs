@@ -26,6 +26,11 @@ pub use gosched_executor::{
     block_in_place, coop, syscall, yield_now, EnterGuard, Handle, JoinError, JoinHandle, YieldNow,
 };
 
+#[cfg(feature = "tokio-compat")]
+pub mod compat;
+#[cfg(feature = "hyper")]
+pub mod http;
+
 /// Go-semantics channels, `select!`, locks, WaitGroup, Context (the
 /// `gosched-sync` crate).
 pub mod sync {

@@ -38,7 +38,7 @@ use super::tcp_stream::TcpStream;
 /// });
 /// ```
 pub struct OwnedReadHalf {
-    inner: Arc<TcpStream>,
+    pub(super) inner: Arc<TcpStream>,
 }
 
 /// The write half of a [`TcpStream`], from [`TcpStream::into_split`].

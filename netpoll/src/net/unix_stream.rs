@@ -31,7 +31,7 @@ use crate::reactor::Reactor;
 /// });
 /// ```
 pub struct UnixStream {
-    io: PollIo<mio::net::UnixStream>,
+    pub(super) io: PollIo<mio::net::UnixStream>,
 }
 
 impl UnixStream {
