@@ -40,6 +40,97 @@ pub mod sync {
 /// Go's `select` over channel operations (see [`sync::chan`]).
 pub use gosched_sync::select;
 
+/// `#[gosched::main]`: runs an `async fn main` on a gosched runtime;
+/// `procs = N` sets the number of Ps.
+///
+/// ```
+/// #[gosched::main(procs = 2)]
+/// async fn main() {
+///     let h = gosched::spawn(async { 40 + 2 });
+///     assert_eq!(h.await.unwrap(), 42);
+/// }
+/// ```
+pub use gosched_macros::main;
+
+/// `#[gosched::test]`: runs an `async fn` test on a runtime of its own.
+/// Arguments: `procs = N` (Ps); `leak_check` (fail, as Go's goleak does,
+/// when a task the test spawned is still alive at its end, after
+/// [`runtime::LeakGuard`]'s grace period); `start_paused` (the runtime's
+/// clock starts paused and jumps to the next timer whenever every task is
+/// idle: [`time::pause`]).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[gosched::test(start_paused, leak_check)]
+/// async fn a_one_hour_timeout_runs_at_once() {
+///     let start = gosched::time::now();
+///     let r = gosched::time::timeout(Duration::from_secs(3600), std::future::pending::<()>()).await;
+///     assert!(r.is_err());
+///     assert!(gosched::time::now() - start >= Duration::from_secs(3600));
+/// }
+/// # fn main() {}
+/// ```
+pub use gosched_macros::test;
+
+/// What `#[gosched::main]` and `#[gosched::test]` expand to call. Not a
+/// public API: it changes with the macros.
+#[doc(hidden)]
+pub mod __private {
+    use std::future::Future;
+
+    /// The arguments of `#[gosched::test]`.
+    #[derive(Debug, Clone, Copy)]
+    pub struct TestOptions {
+        /// Ps; `None`: the default.
+        pub procs: Option<usize>,
+        /// Fail when a spawned task outlives the test.
+        pub leak_check: bool,
+        /// Start with the clock paused.
+        pub start_paused: bool,
+    }
+
+    fn build(procs: Option<usize>) -> crate::Runtime {
+        let mut b = crate::Runtime::builder();
+        if let Some(n) = procs {
+            b = b.procs(n);
+        }
+        match b.build() {
+            Ok(rt) => rt,
+            Err(e) => panic!("gosched: cannot start the runtime: {e}"),
+        }
+    }
+
+    /// The body of a `#[gosched::main]`.
+    #[track_caller]
+    pub fn run_main<T, F: Future<Output = T>>(procs: Option<usize>, body: F) -> T {
+        let rt = build(procs);
+        rt.set_process_default();
+        rt.block_on(body)
+    }
+
+    /// The body of a `#[gosched::test]`.
+    #[track_caller]
+    pub fn run_test<T, F: Future<Output = T>>(options: TestOptions, body: F) -> T {
+        let rt = build(options.procs);
+        let guard = options
+            .leak_check
+            .then(|| crate::runtime::LeakGuard::new(rt.handle()));
+        let out = rt.block_on(async {
+            if options.start_paused {
+                crate::time::pause();
+            }
+            body.await
+        });
+        if let Some(guard) = guard {
+            if let Err(report) = guard.check() {
+                panic!("gosched: leak_check: {report}");
+            }
+        }
+        out
+    }
+}
+
 /// TCP, UDP and Unix sockets on the netpoller (the `gosched-netpoll`
 /// crate's `net`).
 pub mod net {
@@ -101,8 +192,39 @@ pub mod stream {
     pub use futures::stream::{Stream, StreamExt};
 }
 
-/// Timers: `sleep`, `timeout`, `interval` (the `gosched-netpoll` crate's
-/// `time`).
+/// Timers (the `gosched-netpoll` crate's `time`): `sleep`, `timeout`,
+/// `interval`; Go's channel timers `after`, `tick`, `Timer`, `Ticker`,
+/// `after_func`; the clock, `now`, and the paused clock for tests, `pause`,
+/// `advance`, `resume`.
+///
+/// Go's `select` on a timeout, with a channel timer:
+///
+/// ```
+/// use std::time::Duration;
+/// gosched::run(async {
+///     let (_tx, rx) = gosched::sync::chan::bounded::<u32>(0);
+///     let timeout = gosched::time::after(Duration::from_millis(5));
+///     let got = gosched::select! {
+///         v = rx.recv() => v,
+///         _ = timeout.recv() => None,
+///     };
+///     assert_eq!(got, None);
+/// });
+/// ```
+///
+/// A test of an hour-long timeout that runs in milliseconds, on a paused
+/// clock that jumps to the next timer once every task is idle:
+///
+/// ```
+/// use std::time::Duration;
+/// gosched::run(async {
+///     gosched::time::pause();
+///     let start = gosched::time::now();
+///     let r = gosched::time::timeout(Duration::from_secs(3600), std::future::pending::<()>()).await;
+///     assert!(r.is_err());
+///     assert!(gosched::time::now() - start >= Duration::from_secs(3600));
+/// });
+/// ```
 pub mod time {
     pub use gosched_netpoll::time::*;
 }
@@ -123,16 +245,18 @@ pub mod task {
 }
 
 /// Makes the netpoller the default driver of every runtime the executor
-/// builds (including the global one behind `spawn`). Idempotent. Every
-/// public function of this crate that may start a runtime calls it first;
-/// `tests/wiring.rs` checks each entry point's runtime.
+/// builds (including the global one behind `spawn`), and its timer wheel
+/// the timer of Context deadlines (`time::ContextTimer`). Idempotent.
+/// Every public function of this crate that may start a runtime calls it
+/// first; `tests/wiring.rs` checks each entry point's runtime.
 fn install_netpoll() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         gosched_executor::set_default_driver(|| {
             let reactor = gosched_netpoll::Reactor::new()?;
             Ok(Arc::new(reactor) as Arc<dyn gosched_executor::Driver>)
-        })
+        });
+        gosched_netpoll::time::ContextTimer::install();
     });
 }
 
@@ -267,7 +391,7 @@ impl Runtime {
     /// current. Panics when called from inside a runtime worker.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.inner.block_on(future)
+        self.inner.block_on(time::track(future))
     }
 
     /// Shuts down as dropping does: every task is cancelled, then every
@@ -315,7 +439,7 @@ impl Runtime {
 #[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
     install_netpoll();
-    gosched_executor::run(future)
+    gosched_executor::run(time::track(future))
 }
 
 /// Spawns a task (Go's `go` statement): onto the current runtime, or onto
@@ -351,7 +475,7 @@ where
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     install_netpoll();
-    gosched_executor::block_on(future)
+    gosched_executor::block_on(time::track(future))
 }
 
 #[cfg(test)]

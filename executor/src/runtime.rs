@@ -573,6 +573,27 @@ impl Handle {
     pub fn driver(&self) -> Option<&Arc<dyn Driver>> {
         self.shared.driver.as_ref()
     }
+
+    /// Whether the runtime has nothing to do: every P idle, no task
+    /// queued, no `spawn_blocking` closure running or queued. A snapshot
+    /// that may be stale as soon as it is taken (a wake from another
+    /// thread can land right after); a driver uses it to decide whether a
+    /// paused test clock may jump to the next timer.
+    ///
+    /// ```
+    /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+    /// let idle = rt.block_on(async { gosched_executor::Handle::current().is_idle() });
+    /// // `block_on` polls on this thread, not on a P: the P is idle.
+    /// assert!(idle);
+    /// ```
+    pub fn is_idle(&self) -> bool {
+        let s = &self.shared;
+        // SeqCst, as every other reader of `npidle` (`idle.rs`); a stale
+        // value only delays or hastens a paused clock's jump.
+        s.idle.npidle.load(std::sync::atomic::Ordering::SeqCst) == s.procs.len()
+            && s.inject.is_empty()
+            && !s.blocking.is_busy()
+    }
 }
 
 /// Restores the previous current runtime on drop (see [`Handle::enter`]).

@@ -293,7 +293,7 @@ impl Reactor {
 }
 
 impl Inner {
-    fn unpark(&self) {
+    pub(crate) fn unpark(&self) {
         if self.latch.set() {
             // An error here means the eventfd is gone (reactor dropping) or
             // its counter is saturated, which already wakes the poller.
@@ -323,7 +323,9 @@ impl Inner {
         if blocking && self.latch.take() {
             timeout = Some(Duration::ZERO);
         }
-        let timeout = self.timers.park_timeout(timeout);
+        let (timeout, may_advance) = self
+            .timers
+            .park_timeout(timeout, || blocking && self.runtime_is_idle());
         let Poller {
             poll,
             events,
@@ -341,7 +343,36 @@ impl Inner {
         for w in wake.drain(..) {
             w.wake();
         }
-        self.timers.fire(Instant::now(), fired);
+        // A paused clock jumps only when the poll brought nothing: no I/O
+        // readiness and no unpark (`time::driver`, "auto-advance").
+        if may_advance && events.is_empty() {
+            self.timers.auto_advance(fired);
+        } else {
+            self.timers.fire(self.timers.now(), fired);
+        }
+    }
+
+    /// Whether the runtime this reactor drives has nothing to do, for a
+    /// paused clock's auto-advance (`time::driver`): no tracked `block_on`
+    /// future is running or woken, and the runtime whose M is parking here
+    /// says it is idle. A reactor that no runtime drives (`block_on` on a
+    /// bare reactor) is idle whenever its poller parks.
+    fn runtime_is_idle(&self) -> bool {
+        if self.timers.inhibitor().load(Ordering::SeqCst) != 0 {
+            return false;
+        }
+        gosched_executor::Handle::with_current(|h| match h {
+            Some(h)
+                if h.driver().is_some_and(|d| {
+                    d.as_any()
+                        .downcast_ref::<Reactor>()
+                        .is_some_and(|r| std::ptr::eq(&*r.inner, self))
+                }) =>
+            {
+                h.is_idle()
+            }
+            _ => true,
+        })
     }
 
     /// Stores each event's readiness in its registration, skipping events

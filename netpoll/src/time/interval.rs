@@ -10,7 +10,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::sleep::{far_deadline, sleep_until, Sleep};
+use super::sleep::{far_deadline, Sleep};
+use crate::reactor::Reactor;
 use std::future::Future;
 
 /// What an [`Interval`] does after missing ticks.
@@ -72,7 +73,9 @@ impl MissedTickBehavior {
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    let reactor = Reactor::current();
+    let start = reactor.inner.timers.now();
+    Interval::new_in(reactor, start, period)
 }
 
 /// Ticks every `period`, the first tick at `start`.
@@ -94,12 +97,7 @@ pub fn interval(period: Duration) -> Interval {
 /// ```
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(!period.is_zero(), "interval period must be non-zero");
-    Interval {
-        sleep: sleep_until(start),
-        period,
-        missed: MissedTickBehavior::default(),
-    }
+    Interval::new_in(Reactor::current(), start, period)
 }
 
 /// Stream of ticks returned by [`interval`] and [`interval_at`].
@@ -111,6 +109,16 @@ pub struct Interval {
 }
 
 impl Interval {
+    #[track_caller]
+    fn new_in(reactor: Reactor, start: Instant, period: Duration) -> Interval {
+        assert!(!period.is_zero(), "interval period must be non-zero");
+        Interval {
+            sleep: Sleep::new_in(reactor, start),
+            period,
+            missed: MissedTickBehavior::default(),
+        }
+    }
+
     /// Waits for the next tick and returns when it was scheduled.
     ///
     /// ```
@@ -142,7 +150,7 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         ready!(Pin::new(&mut self.sleep).poll(cx));
         let scheduled = self.sleep.deadline();
-        let now = Instant::now();
+        let now = self.sleep.now();
         let next = far_deadline(scheduled, self.period);
         let next = if now >= next {
             self.missed.next(scheduled, now, self.period)
@@ -163,7 +171,8 @@ impl Interval {
     /// iv.reset();
     /// ```
     pub fn reset(&mut self) {
-        self.sleep.reset(far_deadline(Instant::now(), self.period));
+        self.sleep
+            .reset(far_deadline(self.sleep.now(), self.period));
     }
 
     /// The policy for missed ticks.

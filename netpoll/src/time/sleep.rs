@@ -35,7 +35,7 @@ use crate::reactor::Reactor;
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(far_deadline(Instant::now(), duration))
+    Sleep::after(Reactor::current(), duration)
 }
 
 /// Waits until `deadline`.
@@ -111,6 +111,12 @@ pub struct Sleep {
 }
 
 impl Sleep {
+    /// A sleep of `duration` from now on `reactor`'s clock.
+    pub(crate) fn after(reactor: Reactor, duration: Duration) -> Sleep {
+        let deadline = far_deadline(reactor.inner.timers.now(), duration);
+        Sleep::new_in(reactor, deadline)
+    }
+
     /// A sleep on `reactor`'s wheel.
     pub(crate) fn new_in(reactor: Reactor, deadline: Instant) -> Sleep {
         Sleep {
@@ -143,7 +149,13 @@ impl Sleep {
     /// assert!(gosched_netpoll::time::sleep(Duration::ZERO).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.fired || Instant::now() >= self.deadline
+        self.fired || self.now() >= self.deadline
+    }
+
+    /// The time on this sleep's reactor clock (`time::now`, without the
+    /// lookup).
+    pub(crate) fn now(&self) -> Instant {
+        self.reactor.inner.timers.now()
     }
 
     /// Moves the deadline, even after the sleep completed; the next poll
@@ -200,10 +212,10 @@ impl Sleep {
                     false
                 }
             },
-            Some(key) => timers.poll(key, cx.waker())? || Instant::now() >= self.deadline,
+            Some(key) => timers.poll(key, cx.waker())? || timers.now() >= self.deadline,
         };
         if fired {
-            debug_assert!(Instant::now() >= self.deadline, "a timer fired early");
+            debug_assert!(timers.now() >= self.deadline, "a timer fired early");
             self.release();
             self.fired = true;
             progress.made_progress();

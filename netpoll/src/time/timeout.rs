@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use gosched_executor::coop;
 
-use super::sleep::{far_deadline, sleep_until, Sleep};
+use super::sleep::{sleep_until, Sleep};
+use crate::reactor::Reactor;
 
 /// The deadline of a [`timeout`] passed before its future completed.
 ///
@@ -65,7 +66,10 @@ impl From<Elapsed> for io::Error {
 /// ```
 #[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    timeout_at(far_deadline(Instant::now(), duration), future)
+    Timeout {
+        future,
+        sleep: Sleep::after(Reactor::current(), duration),
+    }
 }
 
 /// Runs `future`, giving up at `deadline` with [`Elapsed`].
