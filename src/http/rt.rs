@@ -93,6 +93,12 @@ impl Future for WheelSleep {
 impl hyper::rt::Sleep for WheelSleep {}
 
 impl hyper::rt::Timer for HyperTimer {
+    /// The runtime's clock ([`crate::time::now`]), so hyper's timeouts
+    /// follow a paused test clock too.
+    fn now(&self) -> Instant {
+        crate::time::now()
+    }
+
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(WheelSleep {
             sleep: crate::time::sleep(duration),
