@@ -205,3 +205,35 @@ fn at_the_connection_limit_the_server_stops_accepting_until_one_closes() {
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
     });
 }
+
+#[test]
+fn serve_accepts_on_a_unix_listener() {
+    run(async {
+        let dir = std::env::temp_dir().join(format!("gosched-http-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("serve.sock");
+        let _ = std::fs::remove_file(&path);
+        let listener = gosched::net::UnixListener::bind(&path).unwrap();
+        let (ctx, stop) = Context::background().with_cancel();
+        let server = gosched::spawn(
+            gosched::http::serve(listener, TestService::default())
+                .graceful(&ctx)
+                .into_future(),
+        );
+        let stream = gosched::net::UnixStream::connect(&path).await.unwrap();
+        let (mut client, conn) =
+            hyper::client::conn::http1::handshake(gosched::http::HyperIo::new(stream))
+                .await
+                .unwrap();
+        drop(gosched::spawn(conn));
+        for _ in 0..3 {
+            client.ready().await.unwrap();
+            let resp = client.send_request(get("/")).await.unwrap();
+            assert_eq!(text(resp).await, "hello");
+        }
+        drop(client);
+        stop.cancel();
+        assert_eq!(server.await.unwrap().dropped, 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    });
+}
