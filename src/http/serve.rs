@@ -485,9 +485,8 @@ async fn drive<C: Graceful>(conn: C, config: &Config, counts: &Counts) -> Result
     let Some(ctx) = &config.ctx else {
         return conn.await;
     };
-    match select(conn.as_mut(), pin!(ctx.done())).await {
-        Either::Left((result, _)) => return result,
-        Either::Right(_) => {}
+    if let Some(result) = or_done(conn.as_mut(), ctx).await {
+        return result;
     }
     conn.as_mut().graceful_shutdown();
     match crate::time::timeout(config.shutdown_timeout, conn).await {
@@ -500,6 +499,30 @@ async fn drive<C: Graceful>(conn: C, config: &Config, counts: &Counts) -> Result
             Ok(())
         }
     }
+}
+
+/// Runs `fut` until it completes (`Some`) or `ctx` is done (`None`).
+///
+/// Unlike a `select` with `ctx.done()`, which polls `Done` (a lock on the
+/// context, shared by every connection) at each wake-up of the
+/// connection's task, this registers with the context once and then only
+/// reads its done flag: a connection task is woken for every request.
+/// `Done` is polled first, so the task's wait reason is the connection's.
+async fn or_done<F: Future>(mut fut: Pin<&mut F>, ctx: &Context) -> Option<F::Output> {
+    let mut done = pin!(ctx.done());
+    let mut registered = false;
+    std::future::poll_fn(move |cx| {
+        if !registered {
+            if done.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            registered = true;
+        } else if ctx.err().is_some() {
+            return Poll::Ready(None);
+        }
+        fut.as_mut().poll(cx).map(Some)
+    })
+    .await
 }
 
 /// A stream with bytes already read from it put back in front.
