@@ -237,6 +237,12 @@ pub mod runtime {
     pub use gosched_executor::metrics::{Metrics, ProcMetrics};
     pub use gosched_executor::task::{TaskInfo, TaskState, WaitReason};
     pub use gosched_executor::{dump, dump_grouped, num_tasks, DEBUG_ENV, PROCS_ENV, TRACE_ENV};
+    /// What an idle worker blocks in; [`Builder::driver`](crate::Builder::driver) takes one.
+    pub use gosched_executor::Driver;
+    /// The netpoller: the driver of every runtime this crate builds, and a
+    /// single-threaded executor of its own for tools and foreign executors
+    /// (`Reactor::block_on`, `Reactor::enter`).
+    pub use gosched_netpoll::Reactor;
 }
 
 /// Task-level items for leaf futures: wait reasons.

@@ -7,8 +7,8 @@
 //! (default 1 s) to complete before they count.
 //!
 //! ```
-//! let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
-//! let guard = gosched_executor::leak::LeakGuard::new(rt.handle());
+//! let rt = gosched::Runtime::builder().procs(1).build().unwrap();
+//! let guard = gosched::runtime::LeakGuard::new(rt.handle());
 //! let leaked = rt.spawn(std::future::pending::<()>());
 //! let report = guard.check().unwrap_err();
 //! assert_eq!(report.leaked.len(), 1);

@@ -56,7 +56,7 @@ pub const PROCS_ENV: &str = "GOSCHED_PROCS";
 /// Builds a [`Runtime`] with custom settings.
 ///
 /// ```
-/// let rt = gosched_executor::Runtime::builder()
+/// let rt = gosched::Runtime::builder()
 ///     .procs(2)
 ///     .thread_name("my-worker")
 ///     .build()
@@ -289,7 +289,7 @@ impl Runtime {
     /// Runs `f` on this runtime's blocking pool (see [`spawn_blocking`]).
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
     /// let n = rt.block_on(rt.spawn_blocking(|| 6 * 7)).unwrap();
     /// assert_eq!(n, 42);
     /// ```
@@ -321,14 +321,14 @@ impl Runtime {
     /// clears it.
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
     /// rt.set_process_default();
-    /// let from_a_plain_thread = std::thread::spawn(gosched_executor::Handle::try_current)
+    /// let from_a_plain_thread = std::thread::spawn(gosched::Handle::try_current)
     ///     .join()
     ///     .unwrap();
     /// assert!(from_a_plain_thread.as_ref() == Some(rt.handle()));
     /// drop(rt);
-    /// assert!(std::thread::spawn(gosched_executor::Handle::try_current).join().unwrap().is_none());
+    /// assert!(std::thread::spawn(gosched::Handle::try_current).join().unwrap().is_none());
     /// ```
     pub fn set_process_default(&self) {
         *crate::loom::lock_std(&PROCESS_DEFAULT) = Some(Arc::downgrade(&self.handle.shared));
@@ -353,10 +353,10 @@ impl Runtime {
     /// [`Runtime::shutdown_timeout`].
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
     /// let parked = rt.spawn(futures::future::pending::<()>());
     /// rt.shutdown();
-    /// assert!(gosched_executor::block_on(parked).unwrap_err().is_cancelled());
+    /// assert!(gosched::block_on(parked).unwrap_err().is_cancelled());
     /// ```
     pub fn shutdown(self) {
         drop(self);
@@ -373,7 +373,7 @@ impl Runtime {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+    /// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
     /// let (started_tx, started) = std::sync::mpsc::channel();
     /// rt.spawn(async move {
     ///     started_tx.send(()).unwrap();
@@ -396,7 +396,7 @@ impl Runtime {
     /// a poll or a blocking closure finish in the background.
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
     /// rt.spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(50)));
     /// rt.shutdown_background();
     /// ```
@@ -465,7 +465,7 @@ impl Handle {
     /// paths such as making a timer).
     ///
     /// ```
-    /// assert!(gosched_executor::Handle::with_current(|h| h.is_none()));
+    /// assert!(gosched::Handle::with_current(|h| h.is_none()));
     /// ```
     pub fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
         let mut f = Some(f);
@@ -581,8 +581,8 @@ impl Handle {
     /// paused test clock may jump to the next timer.
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
-    /// let idle = rt.block_on(async { gosched_executor::Handle::current().is_idle() });
+    /// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
+    /// let idle = rt.block_on(async { gosched::Handle::current().is_idle() });
     /// // `block_on` polls on this thread, not on a P: the P is idle.
     /// assert!(idle);
     /// ```
@@ -696,8 +696,8 @@ fn current_or_global() -> Handle {
 /// local P's `runnext`); anywhere else onto the global runtime.
 ///
 /// ```
-/// let h = gosched_executor::spawn(async { "hello" });
-/// assert_eq!(gosched_executor::block_on(h).unwrap(), "hello");
+/// let h = gosched::spawn(async { "hello" });
+/// assert_eq!(gosched::block_on(h).unwrap(), "hello");
 /// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
@@ -728,8 +728,8 @@ where
 /// Runs `f` on the blocking pool of the current (or global) runtime.
 ///
 /// ```
-/// let h = gosched_executor::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(1)));
-/// gosched_executor::block_on(h).unwrap();
+/// let h = gosched::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(1)));
+/// gosched::block_on(h).unwrap();
 /// ```
 #[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
@@ -760,8 +760,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// instance, it is not: parallel tests each keep their own runtime.)
 ///
 /// ```
-/// let v = gosched_executor::run(async {
-///     gosched_executor::spawn(async { 40 }).await.unwrap() + 2
+/// let v = gosched::run(async {
+///     gosched::spawn(async { 40 }).await.unwrap() + 2
 /// });
 /// assert_eq!(v, 42);
 /// ```

@@ -11,9 +11,9 @@ use std::task::{Context, Poll};
 /// Yields to the other runnable tasks, then resumes.
 ///
 /// ```
-/// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+/// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
 /// rt.block_on(async {
-///     gosched_executor::yield_now().await;
+///     gosched::yield_now().await;
 /// });
 /// ```
 pub fn yield_now() -> YieldNow {

@@ -26,9 +26,9 @@ use super::{Notified, WaitReason};
 /// running.
 ///
 /// ```
-/// let rt = gosched_executor::Runtime::builder().procs(2).build().unwrap();
+/// let rt = gosched::Runtime::builder().procs(2).build().unwrap();
 /// let out = rt.block_on(async {
-///     let h = gosched_executor::spawn(async { 6 * 7 });
+///     let h = gosched::spawn(async { 6 * 7 });
 ///     h.await.unwrap()
 /// });
 /// assert_eq!(out, 42);
@@ -236,9 +236,9 @@ impl JoinError {
     /// [`try_into_panic`](JoinError::try_into_panic).
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+    /// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
     /// let err = rt.block_on(async {
-    ///     gosched_executor::spawn(async { panic!("boom") }).await.unwrap_err()
+    ///     gosched::spawn(async { panic!("boom") }).await.unwrap_err()
     /// });
     /// assert!(err.is_panic());
     /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
