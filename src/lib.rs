@@ -236,9 +236,9 @@ pub mod runtime {
     pub use gosched_executor::leak::{LeakGuard, LeakReport};
     pub use gosched_executor::metrics::{Metrics, ProcMetrics};
     pub use gosched_executor::task::{TaskInfo, TaskState, WaitReason};
-    pub use gosched_executor::{dump, dump_grouped, num_tasks, DEBUG_ENV, PROCS_ENV, TRACE_ENV};
     /// What an idle worker blocks in; [`Builder::driver`](crate::Builder::driver) takes one.
     pub use gosched_executor::Driver;
+    pub use gosched_executor::{dump, dump_grouped, num_tasks, DEBUG_ENV, PROCS_ENV, TRACE_ENV};
     /// The netpoller: the driver of every runtime this crate builds, and a
     /// single-threaded executor of its own for tools and foreign executors
     /// (`Reactor::block_on`, `Reactor::enter`).
