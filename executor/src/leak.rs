@@ -41,6 +41,7 @@ use crate::Handle;
 /// });
 /// guard.check().expect("every task the test spawned has finished");
 /// ```
+#[derive(Debug)]
 pub struct LeakGuard {
     handle: Handle,
     before: HashSet<u64>,

@@ -129,7 +129,7 @@ impl<T> JoinHandle<T> {
     }
 
     /// The task's id (Go's goid): unique within the process, the id a
-    /// [dump](crate::dump) and a [`JoinError`] show.
+    /// [dump](crate::dump()) and a [`JoinError`] show.
     ///
     /// ```
     /// gosched::run(async {

@@ -305,7 +305,7 @@ pub fn notify(signals: &[Signal]) -> io::Result<chan::Receiver<Signal>> {
 /// the process.
 ///
 /// ```no_run
-/// gosched::runtime::Reactor::new().unwrap().block_on(async {
+/// gosched::run(async {
 ///     gosched::signal::ctrl_c().await.unwrap();
 ///     println!("shutting down");
 /// });
