@@ -176,7 +176,7 @@ impl Drop for Node {
 /// clone (an `Arc`).
 ///
 /// ```
-/// use gosched_sync::context::{Context, ContextError};
+/// use gosched::sync::context::{Context, ContextError};
 /// futures::executor::block_on(async {
 ///     let (parent, cancel) = Context::background().with_cancel();
 ///     let (child, _child_cancel) = parent.with_cancel();
@@ -203,7 +203,7 @@ impl CancelHandle {
     /// is already done.
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let (ctx, cancel) = Context::background().with_cancel();
     /// cancel.cancel();
     /// cancel.cancel(); // idempotent
@@ -257,7 +257,7 @@ impl Context {
     /// The root context: never cancelled, no deadline, no values.
     ///
     /// ```
-    /// let ctx = gosched_sync::context::Context::background();
+    /// let ctx = gosched::sync::context::Context::background();
     /// assert!(ctx.err().is_none() && ctx.deadline().is_none());
     /// ```
     pub fn background() -> Context {
@@ -321,7 +321,7 @@ impl Context {
     /// this context is.
     ///
     /// ```
-    /// use gosched_sync::context::{Context, ContextError};
+    /// use gosched::sync::context::{Context, ContextError};
     /// let (ctx, cancel) = Context::background().with_cancel();
     /// cancel.cancel();
     /// assert_eq!(ctx.err(), Some(ContextError::Cancelled));
@@ -337,7 +337,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use gosched_sync::context::{Context, ContextError};
+    /// use gosched::sync::context::{Context, ContextError};
     /// let (ctx, _cancel) = Context::background()
     ///     .with_deadline(Instant::now() + Duration::from_millis(5));
     /// futures::executor::block_on(ctx.done());
@@ -398,7 +398,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let (ctx, cancel) = Context::background().with_timeout(Duration::from_secs(60));
     /// assert!(ctx.err().is_none());
     /// cancel.cancel();
@@ -421,7 +421,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::Instant;
-    /// use gosched_sync::context::{Context, ContextError};
+    /// use gosched::sync::context::{Context, ContextError};
     /// let deadline = Instant::now();
     /// let (ctx, _cancel, driver) =
     ///     Context::background().with_deadline_driven(deadline, async {});
@@ -446,7 +446,7 @@ impl Context {
     /// key type).
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// #[derive(Debug, PartialEq)]
     /// struct RequestId(u64);
     /// let ctx = Context::background().with_value(RequestId(7));
@@ -466,7 +466,7 @@ impl Context {
     /// The nearest value of type `V` on this context or its ancestors.
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let ctx = Context::background().with_value(1u32).with_value(2u32);
     /// assert_eq!(ctx.value::<u32>(), Some(&2));
     /// ```
@@ -485,7 +485,7 @@ impl Context {
     /// Why the context is done, or `None` while it is not.
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// assert_eq!(Context::background().err(), None);
     /// ```
     pub fn err(&self) -> Option<ContextError> {
@@ -501,7 +501,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let d = Instant::now() + Duration::from_secs(9);
     /// let (ctx, _c) = Context::background().with_deadline(d);
     /// assert_eq!(ctx.deadline(), Some(d));
@@ -516,7 +516,7 @@ impl Context {
     /// context.
     ///
     /// ```
-    /// use gosched_sync::{chan, context::Context, select};
+    /// use gosched::{select, sync::{chan, context::Context}};
     /// futures::executor::block_on(async {
     ///     let (ctx, cancel) = Context::background().with_cancel();
     ///     let (tx, _rx) = chan::bounded::<u32>(0); // nobody receives
@@ -550,7 +550,7 @@ impl Context {
     /// background context). Parks with `WaitReason::ContextDone`.
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let (ctx, cancel) = Context::background().with_cancel();
     /// cancel.cancel();
     /// futures::executor::block_on(ctx.done());
@@ -658,7 +658,7 @@ impl<F: Future<Output = ()>> Future for DeadlineDriver<F> {
 /// fire.
 ///
 /// ```
-/// use gosched_sync::context::TimerEntry;
+/// use gosched::sync::context::TimerEntry;
 /// use std::sync::atomic::{AtomicBool, Ordering};
 /// use std::sync::Arc;
 /// let cancelled = Arc::new(AtomicBool::new(false));
@@ -684,7 +684,7 @@ impl TimerEntry {
     /// `schedule`).
     ///
     /// ```
-    /// gosched_sync::context::TimerEntry::fired().cancel();
+    /// gosched::sync::context::TimerEntry::fired().cancel();
     /// ```
     pub fn fired() -> TimerEntry {
         TimerEntry { cancel: None }
@@ -737,7 +737,7 @@ static TIMER: OnceLock<&'static dyn Timer> = OnceLock::new();
 ///
 /// ```
 /// use std::time::Instant;
-/// use gosched_sync::context::{set_timer, Timer, TimerEntry};
+/// use gosched::sync::context::{set_timer, Timer, TimerEntry};
 /// struct Immediate;
 /// impl Timer for Immediate {
 ///     fn schedule(&self, _deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerEntry {
@@ -768,7 +768,7 @@ fn timer() -> &'static dyn Timer {
 /// use std::time::{Duration, Instant};
 /// let fired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
 /// let f = fired.clone();
-/// let entry = gosched_sync::context::thread_timer().schedule(
+/// let entry = gosched::sync::context::thread_timer().schedule(
 ///     Instant::now() + Duration::from_secs(3600),
 ///     Box::new(move || f.store(true, std::sync::atomic::Ordering::SeqCst)),
 /// );

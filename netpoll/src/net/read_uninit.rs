@@ -26,10 +26,9 @@ use std::task::{Context, Poll};
 /// ```
 /// use std::mem::MaybeUninit;
 /// use std::pin::Pin;
-/// use futures::AsyncWriteExt;
-/// use gosched_netpoll::net::{AsyncReadUninit, UnixStream};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::io::AsyncWriteExt;
+/// use gosched::net::{AsyncReadUninit, UnixStream};
+/// gosched::run(async {
 ///     let (mut a, mut b) = UnixStream::pair().unwrap();
 ///     a.write_all(b"hello").await.unwrap();
 ///     let mut buf = [MaybeUninit::<u8>::uninit(); 16];

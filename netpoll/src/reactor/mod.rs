@@ -101,7 +101,7 @@ const EVENTS_CAPACITY: usize = 1024;
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::{time, Reactor};
+/// use gosched::{runtime::Reactor, time};
 ///
 /// let reactor = Reactor::new().unwrap();
 /// reactor.block_on(async {
@@ -149,7 +149,7 @@ impl Reactor {
     /// no timers.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// assert_eq!(reactor.num_registrations(), 0);
     /// ```
     pub fn new() -> io::Result<Reactor> {
@@ -178,9 +178,9 @@ impl Reactor {
     /// Number of sockets registered with this reactor.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let _enter = reactor.enter();
-    /// let socket = gosched_netpoll::net::UdpSocket::from_std(
+    /// let socket = gosched::net::UdpSocket::from_std(
     ///     std::net::UdpSocket::bind("127.0.0.1:0").unwrap(),
     /// )
     /// .unwrap();
@@ -198,9 +198,9 @@ impl Reactor {
     /// ```
     /// use std::time::Duration;
     /// use futures::FutureExt;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let _enter = reactor.enter();
-    /// let mut sleep = gosched_netpoll::time::sleep(Duration::from_secs(60));
+    /// let mut sleep = gosched::time::sleep(Duration::from_secs(60));
     /// assert!((&mut sleep).now_or_never().is_none());
     /// assert_eq!(reactor.num_timers(), 1);
     /// drop(sleep);
@@ -214,7 +214,7 @@ impl Reactor {
     /// this is the high-water mark of timers alive at once.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// assert_eq!(reactor.timer_capacity(), 0);
     /// ```
     pub fn timer_capacity(&self) -> usize {
@@ -224,7 +224,7 @@ impl Reactor {
     /// When the reactor must next be polled for timers, if any is set.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// assert!(reactor.next_timer().is_none());
     /// ```
     pub fn next_timer(&self) -> Option<Instant> {

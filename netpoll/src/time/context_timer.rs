@@ -26,9 +26,9 @@ use crate::reactor::Reactor;
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_sync::context::{Context, ContextError};
-/// gosched_netpoll::time::ContextTimer::install();
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// use gosched::sync::context::{Context, ContextError};
+/// gosched::time::ContextTimer::install();
+/// let reactor = gosched::runtime::Reactor::new().unwrap();
 /// reactor.block_on(async {
 ///     let (ctx, _cancel) = Context::background().with_timeout(Duration::from_millis(1));
 ///     assert_eq!(reactor.num_timers(), 1, "the deadline is a wheel entry");
@@ -48,8 +48,8 @@ impl ContextTimer {
     /// installed already (this one, or another).
     ///
     /// ```
-    /// gosched_netpoll::time::ContextTimer::install();
-    /// assert!(!gosched_netpoll::time::ContextTimer::install(), "once");
+    /// gosched::time::ContextTimer::install();
+    /// assert!(!gosched::time::ContextTimer::install(), "once");
     /// ```
     pub fn install() -> bool {
         set_timer(&CONTEXT_TIMER)

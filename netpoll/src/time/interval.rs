@@ -17,7 +17,7 @@ use std::future::Future;
 /// What an [`Interval`] does after missing ticks.
 ///
 /// ```
-/// use gosched_netpoll::time::MissedTickBehavior;
+/// use gosched::time::MissedTickBehavior;
 /// assert_eq!(MissedTickBehavior::default(), MissedTickBehavior::Burst);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,9 +63,8 @@ impl MissedTickBehavior {
 ///
 /// ```
 /// use std::time::Duration;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
-///     let mut iv = gosched_netpoll::time::interval(Duration::from_millis(2));
+/// gosched::run(async {
+///     let mut iv = gosched::time::interval(Duration::from_millis(2));
 ///     let first = iv.tick().await;
 ///     let second = iv.tick().await;
 ///     assert!(second >= first + Duration::from_millis(2));
@@ -88,10 +87,9 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// gosched::run(async {
 ///     let start = Instant::now() + Duration::from_millis(1);
-///     let mut iv = gosched_netpoll::time::interval_at(start, Duration::from_millis(1));
+///     let mut iv = gosched::time::interval_at(start, Duration::from_millis(1));
 ///     assert_eq!(iv.tick().await, start);
 /// });
 /// ```
@@ -123,9 +121,8 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
-    ///     let mut iv = gosched_netpoll::time::interval(Duration::from_millis(1));
+    /// gosched::run(async {
+    ///     let mut iv = gosched::time::interval(Duration::from_millis(1));
     ///     for _ in 0..3 {
     ///         iv.tick().await;
     ///     }
@@ -140,9 +137,9 @@ impl Interval {
     /// ```
     /// use std::task::Context;
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let mut iv = gosched_netpoll::time::interval(Duration::from_secs(1));
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let mut iv = gosched::time::interval(Duration::from_secs(1));
     /// let waker = futures::task::noop_waker();
     /// assert!(iv.poll_tick(&mut Context::from_waker(&waker)).is_ready());
     /// assert!(iv.poll_tick(&mut Context::from_waker(&waker)).is_pending());
@@ -165,9 +162,9 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let mut iv = gosched_netpoll::time::interval(Duration::from_secs(1));
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let mut iv = gosched::time::interval(Duration::from_secs(1));
     /// iv.reset();
     /// ```
     pub fn reset(&mut self) {
@@ -179,10 +176,10 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use gosched_netpoll::time::MissedTickBehavior;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let iv = gosched_netpoll::time::interval(Duration::from_secs(1));
+    /// use gosched::time::MissedTickBehavior;
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let iv = gosched::time::interval(Duration::from_secs(1));
     /// assert_eq!(iv.missed_tick_behavior(), MissedTickBehavior::Burst);
     /// ```
     pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
@@ -193,10 +190,10 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use gosched_netpoll::time::MissedTickBehavior;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let mut iv = gosched_netpoll::time::interval(Duration::from_secs(1));
+    /// use gosched::time::MissedTickBehavior;
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let mut iv = gosched::time::interval(Duration::from_secs(1));
     /// iv.set_missed_tick_behavior(MissedTickBehavior::Skip);
     /// ```
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
@@ -207,9 +204,9 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// assert_eq!(gosched_netpoll::time::interval(Duration::from_secs(2)).period(), Duration::from_secs(2));
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// assert_eq!(gosched::time::interval(Duration::from_secs(2)).period(), Duration::from_secs(2));
     /// ```
     pub fn period(&self) -> Duration {
         self.period

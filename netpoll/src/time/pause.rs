@@ -42,10 +42,10 @@ use crate::reactor::{Inner, Reactor};
 /// it was resumed, when it runs ahead by the time it was advanced).
 ///
 /// ```
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// let _enter = reactor.enter();
-/// let a = gosched_netpoll::time::now();
-/// assert!(gosched_netpoll::time::now() >= a);
+/// let rt = gosched::Runtime::new().unwrap();
+/// let _enter = rt.handle().enter();
+/// let a = gosched::time::now();
+/// assert!(gosched::time::now() >= a);
 /// ```
 pub fn now() -> Instant {
     // While no clock of the process is paused, skip the reactor lookup.
@@ -66,9 +66,8 @@ pub fn now() -> Instant {
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::time;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::time;
+/// gosched::run(async {
 ///     time::pause();
 ///     let start = time::now();
 ///     time::sleep(Duration::from_secs(3600)).await; // at once
@@ -90,9 +89,8 @@ pub fn pause() {
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::time;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::time;
+/// gosched::run(async {
 ///     time::pause();
 ///     time::resume();
 ///     let start = time::now();
@@ -116,9 +114,8 @@ pub fn resume() {
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::time;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::time;
+/// gosched::run(async {
 ///     time::pause();
 ///     let t = time::Timer::new(Duration::from_secs(10));
 ///     time::advance(Duration::from_secs(10)).await;

@@ -26,10 +26,9 @@ use crate::reactor::Reactor;
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// gosched::run(async {
 ///     let start = Instant::now();
-///     gosched_netpoll::time::sleep(Duration::from_millis(5)).await;
+///     gosched::time::sleep(Duration::from_millis(5)).await;
 ///     assert!(start.elapsed() >= Duration::from_millis(5));
 /// });
 /// ```
@@ -47,10 +46,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// gosched::run(async {
 ///     let deadline = Instant::now() + Duration::from_millis(3);
-///     gosched_netpoll::time::sleep_until(deadline).await;
+///     gosched::time::sleep_until(deadline).await;
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
@@ -89,9 +87,8 @@ pub(crate) fn far_deadline(start: Instant, duration: Duration) -> Instant {
 /// ```
 /// use std::time::Duration;
 /// use futures::FutureExt;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
-///     let mut tick = gosched_netpoll::time::sleep(Duration::from_millis(2));
+/// gosched::run(async {
+///     let mut tick = gosched::time::sleep(Duration::from_millis(2));
 ///     let mut never = futures::future::pending::<()>();
 ///     futures::select_biased! {
 ///         _ = never => unreachable!(),
@@ -131,10 +128,10 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
     /// let at = Instant::now() + Duration::from_secs(1);
-    /// assert_eq!(gosched_netpoll::time::sleep_until(at).deadline(), at);
+    /// assert_eq!(gosched::time::sleep_until(at).deadline(), at);
     /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
@@ -144,9 +141,9 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// assert!(gosched_netpoll::time::sleep(Duration::ZERO).is_elapsed());
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// assert!(gosched::time::sleep(Duration::ZERO).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
         self.fired || self.now() >= self.deadline
@@ -163,9 +160,8 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
-    ///     let mut s = gosched_netpoll::time::sleep(Duration::from_secs(3600));
+    /// gosched::run(async {
+    ///     let mut s = gosched::time::sleep(Duration::from_secs(3600));
     ///     s.reset(Instant::now() + Duration::from_millis(1));
     ///     s.await;
     /// });

@@ -44,9 +44,8 @@ use crate::reactor::Reactor;
 ///
 /// ```
 /// use std::time::Duration;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
-///     let ticks = gosched_netpoll::time::tick(Duration::from_millis(1));
+/// gosched::run(async {
+///     let ticks = gosched::time::tick(Duration::from_millis(1));
 ///     let first = ticks.recv().await.unwrap();
 ///     let second = ticks.recv().await.unwrap();
 ///     assert!(second > first);
@@ -85,9 +84,8 @@ fn period_ns(period: Duration) -> u64 {
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::time::Ticker;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::time::Ticker;
+/// gosched::run(async {
 ///     let ticker = Ticker::new(Duration::from_millis(1));
 ///     for _ in 0..3 {
 ///         ticker.c().recv().await.unwrap();
@@ -116,9 +114,9 @@ impl Ticker {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let _enter = reactor.enter();
-    /// let t = gosched_netpoll::time::Ticker::new(Duration::from_secs(1));
+    /// let t = gosched::time::Ticker::new(Duration::from_secs(1));
     /// assert_eq!(reactor.num_timers(), 1);
     /// drop(t);
     /// assert_eq!(reactor.num_timers(), 0);
@@ -148,9 +146,8 @@ impl Ticker {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
-    ///     let t = gosched_netpoll::time::Ticker::new(Duration::from_millis(1));
+    /// gosched::run(async {
+    ///     let t = gosched::time::Ticker::new(Duration::from_millis(1));
     ///     assert!(t.c().recv().await.is_some());
     /// });
     /// ```
@@ -164,9 +161,9 @@ impl Ticker {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let _enter = reactor.enter();
-    /// let t = gosched_netpoll::time::Ticker::new(Duration::from_secs(1));
+    /// let t = gosched::time::Ticker::new(Duration::from_secs(1));
     /// t.stop();
     /// assert_eq!(reactor.num_timers(), 0);
     /// ```
@@ -185,9 +182,8 @@ impl Ticker {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
-    ///     let t = gosched_netpoll::time::Ticker::new(Duration::from_secs(3600));
+    /// gosched::run(async {
+    ///     let t = gosched::time::Ticker::new(Duration::from_secs(3600));
     ///     t.reset(Duration::from_millis(1));
     ///     t.c().recv().await.unwrap();
     /// });

@@ -50,10 +50,9 @@ use crate::reactor::Reactor;
 ///
 /// ```
 /// use std::time::Duration;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
-///     let start = gosched_netpoll::time::now();
-///     let fired = gosched_netpoll::time::after(Duration::from_millis(2)).recv().await.unwrap();
+/// gosched::run(async {
+///     let start = gosched::time::now();
+///     let fired = gosched::time::after(Duration::from_millis(2)).recv().await.unwrap();
 ///     assert!(fired >= start + Duration::from_millis(2));
 /// });
 /// ```
@@ -80,10 +79,9 @@ pub fn after(d: Duration) -> chan::Receiver<Instant> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::time::after_func;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
-///     let (tx, rx) = gosched_sync::chan::bounded(1);
+/// use gosched::time::after_func;
+/// gosched::run(async {
+///     let (tx, rx) = gosched::sync::chan::bounded(1);
 ///     let _timer = after_func(Duration::from_millis(1), move || {
 ///         let _ = tx.try_send("fired");
 ///     });
@@ -131,9 +129,8 @@ impl Func {
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::time::Timer;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::time::Timer;
+/// gosched::run(async {
 ///     let t = Timer::new(Duration::from_millis(1));
 ///     t.c().recv().await.unwrap();
 ///     assert!(!t.stop(), "already fired");
@@ -162,9 +159,9 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let _enter = reactor.enter();
-    /// let t = gosched_netpoll::time::Timer::new(Duration::from_secs(60));
+    /// let t = gosched::time::Timer::new(Duration::from_secs(60));
     /// assert_eq!(reactor.num_timers(), 1);
     /// drop(t);
     /// assert_eq!(reactor.num_timers(), 0);
@@ -201,9 +198,8 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
-    ///     let t = gosched_netpoll::time::Timer::new(Duration::ZERO);
+    /// gosched::run(async {
+    ///     let t = gosched::time::Timer::new(Duration::ZERO);
     ///     assert!(t.c().recv().await.is_some());
     /// });
     /// ```
@@ -217,9 +213,9 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let t = gosched_netpoll::time::Timer::new(Duration::from_secs(60));
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let t = gosched::time::Timer::new(Duration::from_secs(60));
     /// assert!(t.stop());
     /// assert!(!t.stop());
     /// ```
@@ -233,9 +229,8 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
-    ///     let t = gosched_netpoll::time::Timer::new(Duration::from_secs(3600));
+    /// gosched::run(async {
+    ///     let t = gosched::time::Timer::new(Duration::from_secs(3600));
     ///     assert!(t.reset(Duration::from_millis(1)), "it was active");
     ///     t.c().recv().await.unwrap();
     /// });
