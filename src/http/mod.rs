@@ -30,7 +30,7 @@
 //! [`Bytes`] let a service depend on `gosched` alone.
 
 mod io;
-mod rt;
+pub(crate) mod rt;
 mod serve;
 #[cfg(feature = "tower")]
 mod tower;

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -77,16 +78,87 @@ impl HyperTimer {
     }
 }
 
-/// A wheel sleep as hyper's `Sleep` (which must also be `Sync`).
+/// A wheel sleep as hyper's `Sleep` (which must also be `Sync`); made by
+/// a [`ConnTimer`], it goes back to that timer's cache when dropped.
 struct WheelSleep {
-    sleep: crate::time::Sleep,
+    /// `Some` until drop.
+    sleep: Option<crate::time::Sleep>,
+    cache: Option<Arc<Mutex<Option<crate::time::Sleep>>>>,
+}
+
+impl WheelSleep {
+    fn new(sleep: crate::time::Sleep) -> Self {
+        WheelSleep {
+            sleep: Some(sleep),
+            cache: None,
+        }
+    }
+
+    fn sleep(&mut self) -> &mut crate::time::Sleep {
+        self.sleep.as_mut().expect("present until drop")
+    }
 }
 
 impl Future for WheelSleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.sleep).poll(cx)
+        Pin::new(self.sleep()).poll(cx)
+    }
+}
+
+impl Drop for WheelSleep {
+    fn drop(&mut self) {
+        if let (Some(cache), Some(sleep)) = (&self.cache, self.sleep.take()) {
+            let mut slot = cache.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(sleep);
+            }
+        }
+    }
+}
+
+/// hyper's timer for one server connection: [`HyperTimer`] plus a cache
+/// of one sleep. hyper makes a header-read timeout for every request and
+/// drops it once the headers are in; here the dropped sleep keeps its
+/// wheel entry and the next request's timeout reuses it, moved later
+/// (`Sleep::reset` to a later deadline touches no wheel), so a
+/// keep-alive connection files its timeout once per timeout period, not
+/// twice per request. The lock is the connection's own, uncontended.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConnTimer {
+    cache: Arc<Mutex<Option<crate::time::Sleep>>>,
+}
+
+impl hyper::rt::Timer for ConnTimer {
+    fn now(&self) -> Instant {
+        crate::time::now()
+    }
+
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        self.sleep_until(crate::time::now() + duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        let cached = self.cache.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let sleep = match cached {
+            Some(mut sleep) => {
+                sleep.reset(deadline);
+                sleep
+            }
+            None => crate::time::sleep_until(deadline),
+        };
+        Box::pin(WheelSleep {
+            sleep: Some(sleep),
+            cache: Some(self.cache.clone()),
+        })
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
+        match sleep.as_mut().downcast_mut_pin::<WheelSleep>() {
+            Some(mut ours) => ours.sleep().reset(new_deadline),
+            None => *sleep = self.sleep_until(new_deadline),
+        }
     }
 }
 
@@ -100,20 +172,16 @@ impl hyper::rt::Timer for HyperTimer {
     }
 
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(WheelSleep {
-            sleep: crate::time::sleep(duration),
-        })
+        Box::pin(WheelSleep::new(crate::time::sleep(duration)))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(WheelSleep {
-            sleep: crate::time::sleep_until(deadline),
-        })
+        Box::pin(WheelSleep::new(crate::time::sleep_until(deadline)))
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<WheelSleep>() {
-            Some(mut ours) => ours.sleep.reset(new_deadline),
+            Some(mut ours) => ours.sleep().reset(new_deadline),
             None => *sleep = self.sleep_until(new_deadline),
         }
     }

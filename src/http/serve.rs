@@ -53,7 +53,8 @@ use hyper::body::{Body, Incoming};
 use hyper::service::Service;
 use hyper::{Request, Response};
 
-use super::{HyperExecutor, HyperIo, HyperTimer};
+use super::rt::ConnTimer;
+use super::{HyperExecutor, HyperIo};
 use crate::net::{TcpListener, UnixListener};
 use crate::sync::context::Context;
 use crate::sync::{Semaphore, WaitGroup};
@@ -429,12 +430,12 @@ async fn serve_connection<T, S, B>(
     };
     let result = if http2 {
         let conn = hyper::server::conn::http2::Builder::new(HyperExecutor::new())
-            .timer(HyperTimer)
+            .timer(ConnTimer::default())
             .serve_connection(io, service);
         drive(conn, config, counts).await
     } else {
         let conn = hyper::server::conn::http1::Builder::new()
-            .timer(HyperTimer)
+            .timer(ConnTimer::default())
             .header_read_timeout(config.header_read_timeout)
             .serve_connection(io, service)
             .with_upgrades();

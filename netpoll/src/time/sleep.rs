@@ -103,6 +103,10 @@ pub struct Sleep {
     reactor: Reactor,
     /// The wheel entry, from the first pending poll until completion/drop.
     key: Option<TimerKey>,
+    /// The deadline the entry was filed for: `deadline` or earlier. A
+    /// reset to a later deadline leaves the entry where it is (no wheel
+    /// operation); when it fires early, the poll files it again.
+    armed: Instant,
     /// Completed: every later poll is ready.
     fired: bool,
 }
@@ -120,6 +124,7 @@ impl Sleep {
             deadline,
             reactor,
             key: None,
+            armed: deadline,
             fired: false,
         }
     }
@@ -158,6 +163,12 @@ impl Sleep {
     /// Moves the deadline, even after the sleep completed; the next poll
     /// waits for the new one.
     ///
+    /// Moving a pending sleep later costs no wheel operation: its entry
+    /// stays filed for the old deadline, and when that fires the sleep
+    /// files itself again for the new one (a timeout pushed back on every
+    /// request, such as a server's header-read or idle timeout, touches
+    /// the wheel once per period instead of twice per request).
+    ///
     /// ```
     /// use std::time::{Duration, Instant};
     /// gosched::run(async {
@@ -167,6 +178,10 @@ impl Sleep {
     /// });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
+        if self.key.is_some() && !self.fired && deadline >= self.armed {
+            self.deadline = deadline;
+            return;
+        }
         self.release();
         self.deadline = deadline;
         self.fired = false;
@@ -196,20 +211,39 @@ impl Sleep {
         }
         let progress = ready!(coop::poll_proceed(cx));
         let timers = &self.reactor.inner.timers;
-        let fired = match self.key {
-            None => match timers.insert(self.deadline, cx.waker()) {
+        let mut fired = match self.key {
+            None => None,
+            Some(key) => {
+                let entry_fired = timers.poll(key, cx.waker())?;
+                if timers.now() >= self.deadline {
+                    Some(true)
+                } else if entry_fired {
+                    // Filed for an earlier deadline before a reset moved
+                    // it later: free it and file anew for the real one.
+                    if let Some(key) = self.key.take() {
+                        timers.remove(key);
+                    }
+                    None
+                } else {
+                    Some(false)
+                }
+            }
+        };
+        if fired.is_none() {
+            fired = Some(match timers.insert(self.deadline, cx.waker()) {
                 Inserted::Expired => true,
                 Inserted::ShutDown => return Poll::Ready(Err(ShutDown)),
                 Inserted::Set { key, unpark } => {
                     self.key = Some(key);
+                    self.armed = self.deadline;
                     if unpark {
                         self.reactor.unpark_poller();
                     }
                     false
                 }
-            },
-            Some(key) => timers.poll(key, cx.waker())? || timers.now() >= self.deadline,
-        };
+            });
+        }
+        let fired = fired == Some(true);
         if fired {
             debug_assert!(timers.now() >= self.deadline, "a timer fired early");
             self.release();
@@ -251,5 +285,39 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         self.release();
+    }
+}
+
+#[cfg(all(test, not(gosched_loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::Reactor;
+
+    #[test]
+    fn a_reset_to_later_keeps_the_entry_and_never_fires_early() {
+        let reactor = Reactor::new().unwrap();
+        reactor.block_on(async {
+            let start = crate::time::now();
+            let mut s = crate::time::sleep(Duration::from_millis(20));
+            // Filed for +20 ms.
+            assert!(futures::poll!(&mut s).is_pending());
+            let filed = s.key;
+            // Later: the same entry stays filed (no wheel operation).
+            s.reset(start + Duration::from_millis(60));
+            assert_eq!(s.key, filed);
+            assert!(futures::poll!(&mut s).is_pending());
+            (&mut s).await;
+            let waited = crate::time::now() - start;
+            assert!(
+                waited >= Duration::from_millis(60),
+                "fired early: {waited:?}"
+            );
+            // Earlier than the filed deadline: filed anew.
+            let mut t = crate::time::sleep(Duration::from_secs(3600));
+            assert!(futures::poll!(&mut t).is_pending());
+            t.reset(crate::time::now() + Duration::from_millis(5));
+            t.await;
+        });
     }
 }
