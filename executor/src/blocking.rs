@@ -32,6 +32,8 @@ pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 
 struct State {
     queue: VecDeque<Notified>,
+    /// Closures running now.
+    running: usize,
     idle: usize,
     threads: usize,
     shutdown: bool,
@@ -74,6 +76,7 @@ impl BlockingPool {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     queue: VecDeque::new(),
+                    running: 0,
                     idle: 0,
                     threads: 0,
                     shutdown: false,
@@ -137,10 +140,17 @@ impl BlockingPool {
         self.lock().threads
     }
 
+    /// Whether a closure is running or queued.
+    pub(crate) fn is_busy(&self) -> bool {
+        let st = self.lock();
+        st.running > 0 || !st.queue.is_empty()
+    }
+
     fn run(&self) {
         let mut st = self.lock();
         loop {
             if let Some(task) = st.queue.pop_front() {
+                st.running += 1;
                 drop(st);
                 // The runtime's context for this closure only: an idle
                 // thread holds no strong reference to the runtime.
@@ -154,6 +164,7 @@ impl BlockingPool {
                 drop(_enter);
                 debug_assert!(again.is_none(), "a blocking task rescheduled itself");
                 st = self.lock();
+                st.running -= 1;
                 continue;
             }
             if st.shutdown {

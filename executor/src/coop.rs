@@ -87,7 +87,7 @@ impl Drop for Progress {
 ///
 /// ```
 /// use std::task::{Context, Poll};
-/// use gosched_executor::coop;
+/// use gosched::coop;
 ///
 /// fn poll_ready_op(cx: &mut Context<'_>) -> Poll<u32> {
 ///     let progress = std::task::ready!(coop::poll_proceed(cx));

@@ -27,6 +27,26 @@ pub struct TaskGroup {
 }
 
 /// A grouped dump (see the module docs); `Display` prints it like Go.
+/// Made by [`dump_grouped`](crate::dump_grouped) and
+/// [`Handle::dump_grouped`](crate::Handle::dump_grouped).
+///
+/// ```
+/// use gosched::runtime::TaskState;
+/// let rt = gosched::Runtime::new().unwrap();
+/// let (_tx, rx) = gosched::sync::chan::bounded::<()>(0);
+/// for _ in 0..100 {
+///     let rx = rx.clone();
+///     rt.spawn(async move { rx.recv().await });
+/// }
+/// // Wait until every task has parked on the channel.
+/// while rt.handle().dump().iter().any(|t| t.state != TaskState::Waiting) {
+///     std::thread::yield_now();
+/// }
+/// let grouped = rt.handle().dump_grouped();
+/// assert_eq!(grouped.total, 100);
+/// let top = &grouped.groups[0];
+/// assert_eq!((top.count, top.wait_reason.to_string().as_str()), (100, "chan receive"));
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct GroupedDump {
     /// Total live tasks.

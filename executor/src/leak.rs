@@ -7,8 +7,8 @@
 //! (default 1 s) to complete before they count.
 //!
 //! ```
-//! let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
-//! let guard = gosched_executor::leak::LeakGuard::new(rt.handle());
+//! let rt = gosched::Runtime::builder().procs(1).build().unwrap();
+//! let guard = gosched::runtime::LeakGuard::new(rt.handle());
 //! let leaked = rt.spawn(std::future::pending::<()>());
 //! let report = guard.check().unwrap_err();
 //! assert_eq!(report.leaked.len(), 1);
@@ -24,6 +24,23 @@ use crate::task::TaskInfo;
 use crate::Handle;
 
 /// Checks that no task spawned during its life outlives it.
+///
+/// Make one at the start of a test, run the test, then call
+/// [`check`](LeakGuard::check) (or let the guard drop, which panics with
+/// the report). `#[gosched::test(leak_check)]` does exactly this.
+///
+/// ```
+/// use std::time::Duration;
+/// let rt = gosched::Runtime::new().unwrap();
+/// let guard = gosched::runtime::LeakGuard::new(rt.handle()).grace(Duration::from_millis(100));
+/// rt.block_on(async {
+///     let (tx, rx) = gosched::sync::chan::bounded::<u32>(0);
+///     let worker = gosched::spawn(async move { rx.recv().await });
+///     tx.send(1).await.unwrap();
+///     assert_eq!(worker.await.unwrap(), Some(1));
+/// });
+/// guard.check().expect("every task the test spawned has finished");
+/// ```
 #[derive(Debug)]
 pub struct LeakGuard {
     handle: Handle,
@@ -69,7 +86,15 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(1);
 const RECHECK_EVERY: Duration = Duration::from_millis(5);
 
 impl LeakGuard {
-    /// Starts watching `handle`'s runtime.
+    /// Starts watching `handle`'s runtime: tasks alive now are never
+    /// reported, only those spawned later.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _older = rt.spawn(std::future::pending::<()>());
+    /// let guard = gosched::runtime::LeakGuard::new(rt.handle());
+    /// assert!(guard.check().is_ok(), "a task from before the guard is not a leak");
+    /// ```
     pub fn new(handle: &Handle) -> LeakGuard {
         let before = handle.dump().into_iter().map(|t| t.id).collect();
         LeakGuard {
@@ -82,6 +107,15 @@ impl LeakGuard {
 
     /// How long `check` waits for finishing tasks before it reports them
     /// (default [`DEFAULT_GRACE`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let guard = gosched::runtime::LeakGuard::new(rt.handle()).grace(Duration::from_millis(10));
+    /// let _stuck = rt.spawn(std::future::pending::<()>());
+    /// let report = guard.check().unwrap_err();
+    /// assert_eq!(report.leaked.len(), 1);
+    /// ```
     pub fn grace(mut self, grace: Duration) -> LeakGuard {
         self.grace = grace;
         self
@@ -99,7 +133,18 @@ impl LeakGuard {
     }
 
     /// Waits up to the grace period for tasks spawned since `new` to
-    /// finish; returns the ones still alive.
+    /// finish; returns the ones still alive. The report's `Display` names
+    /// each task's state, wait reason and spawn site.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let guard = gosched::runtime::LeakGuard::new(rt.handle()).grace(Duration::from_millis(10));
+    /// let (_tx, rx) = gosched::sync::chan::bounded::<()>(0);
+    /// let _leak = rt.spawn(async move { rx.recv().await });
+    /// let report = guard.check().unwrap_err();
+    /// assert!(report.to_string().starts_with("found 1 leaked task(s)"));
+    /// ```
     pub fn check(mut self) -> Result<(), LeakReport> {
         self.checked = true;
         self.check_inner()

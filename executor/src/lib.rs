@@ -7,9 +7,9 @@
 //! [`task`] is G, `sched::processor` is P, `sched::worker` is M.
 //!
 //! ```
-//! let rt = gosched_executor::Runtime::builder().procs(2).build().unwrap();
+//! let rt = gosched::Runtime::builder().procs(2).build().unwrap();
 //! let sum = rt.block_on(async {
-//!     let hs: Vec<_> = (0..10u64).map(|i| gosched_executor::spawn(async move { i * i })).collect();
+//!     let hs: Vec<_> = (0..10u64).map(|i| gosched::spawn(async move { i * i })).collect();
 //!     let mut sum = 0;
 //!     for h in hs {
 //!         sum += h.await.unwrap();

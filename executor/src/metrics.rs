@@ -31,7 +31,23 @@ pub struct ProcMetrics {
     pub queued: usize,
 }
 
-/// A snapshot of the scheduler's counters.
+/// A snapshot of the scheduler's counters
+/// ([`Handle::metrics`](crate::Handle::metrics)).
+///
+/// ```
+/// let rt = gosched::Runtime::builder().procs(2).build().unwrap();
+/// rt.block_on(async {
+///     let hs: Vec<_> = (0..100).map(|i| gosched::spawn(async move { i })).collect();
+///     for h in hs {
+///         h.await.unwrap();
+///     }
+/// });
+/// let m = rt.handle().metrics();
+/// let polls: u64 = m.procs.iter().map(|p| p.polls).sum();
+/// assert!(polls >= 100, "each task was polled at least once");
+/// assert_eq!(m.tasks, 0);
+/// assert!(m.threads >= 2);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Metrics {
     /// One entry per P.

@@ -56,7 +56,7 @@ pub const PROCS_ENV: &str = "GOSCHED_PROCS";
 /// Builds a [`Runtime`] with custom settings.
 ///
 /// ```
-/// let rt = gosched_executor::Runtime::builder()
+/// let rt = gosched::Runtime::builder()
 ///     .procs(2)
 ///     .thread_name("my-worker")
 ///     .build()
@@ -308,7 +308,7 @@ impl Runtime {
     /// Runs `f` on this runtime's blocking pool (see [`spawn_blocking`]).
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
     /// let n = rt.block_on(rt.spawn_blocking(|| 6 * 7)).unwrap();
     /// assert_eq!(n, 42);
     /// ```
@@ -340,14 +340,14 @@ impl Runtime {
     /// clears it.
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
     /// rt.set_process_default();
-    /// let from_a_plain_thread = std::thread::spawn(gosched_executor::Handle::try_current)
+    /// let from_a_plain_thread = std::thread::spawn(gosched::Handle::try_current)
     ///     .join()
     ///     .unwrap();
     /// assert!(from_a_plain_thread.as_ref() == Some(rt.handle()));
     /// drop(rt);
-    /// assert!(std::thread::spawn(gosched_executor::Handle::try_current).join().unwrap().is_none());
+    /// assert!(std::thread::spawn(gosched::Handle::try_current).join().unwrap().is_none());
     /// ```
     pub fn set_process_default(&self) {
         *crate::loom::lock_std(&PROCESS_DEFAULT) = Some(Arc::downgrade(&self.handle.shared));
@@ -372,10 +372,10 @@ impl Runtime {
     /// [`Runtime::shutdown_timeout`].
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
     /// let parked = rt.spawn(futures::future::pending::<()>());
     /// rt.shutdown();
-    /// assert!(gosched_executor::block_on(parked).unwrap_err().is_cancelled());
+    /// assert!(gosched::block_on(parked).unwrap_err().is_cancelled());
     /// ```
     pub fn shutdown(self) {
         drop(self);
@@ -392,7 +392,7 @@ impl Runtime {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+    /// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
     /// let (started_tx, started) = std::sync::mpsc::channel();
     /// rt.spawn(async move {
     ///     started_tx.send(()).unwrap();
@@ -415,7 +415,7 @@ impl Runtime {
     /// a poll or a blocking closure finish in the background.
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
     /// rt.spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(50)));
     /// rt.shutdown_background();
     /// ```
@@ -434,7 +434,22 @@ impl Drop for Runtime {
     }
 }
 
-/// A cheap, cloneable reference to a runtime.
+/// A cheap, cloneable reference to a runtime: spawn onto it, enter it, or
+/// read its counters and task dump from any thread.
+///
+/// A handle does not keep the runtime running: once the
+/// [`Runtime`] is dropped, tasks spawned through a handle are cancelled
+/// at once.
+///
+/// ```
+/// let rt = gosched::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// // From a plain thread, with no runtime of its own.
+/// let h = std::thread::spawn(move || handle.spawn(async { 6 * 7 }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(rt.block_on(h).unwrap(), 42);
+/// ```
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
@@ -457,10 +472,21 @@ impl PartialEq for Handle {
 impl Eq for Handle {}
 
 impl Handle {
-    /// The runtime running on this thread.
+    /// The runtime running on this thread: the one whose task, `block_on`
+    /// or [`enter`](Handle::enter) the caller is inside; on a thread with
+    /// none of its own, the process's default runtime while one lives.
     ///
     /// # Panics
-    /// Outside a gosched worker, `block_on` or `enter`.
+    /// Outside a gosched worker, `block_on` or `enter`, when no process
+    /// default runtime lives; [`Handle::try_current`] does not panic.
+    ///
+    /// ```
+    /// gosched::run(async {
+    ///     let handle = gosched::Handle::current();
+    ///     let h = handle.spawn(async { "on the same runtime" });
+    ///     assert_eq!(h.await.unwrap(), "on the same runtime");
+    /// });
+    /// ```
     #[track_caller]
     pub fn current() -> Handle {
         Handle::try_current().expect(
@@ -471,6 +497,14 @@ impl Handle {
     /// The runtime running on this thread, if any; on a thread with none
     /// of its own, the process's default runtime while one lives (see
     /// [`Runtime::set_process_default`]).
+    ///
+    /// ```
+    /// // A plain thread of a process with no default runtime has none.
+    /// assert!(std::thread::spawn(gosched::Handle::try_current).join().unwrap().is_none());
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let inside = rt.block_on(async { gosched::Handle::try_current() });
+    /// assert!(inside.as_ref() == Some(rt.handle()));
+    /// ```
     pub fn try_current() -> Option<Handle> {
         CURRENT
             .try_with(|c| c.borrow().clone())
@@ -484,7 +518,7 @@ impl Handle {
     /// paths such as making a timer).
     ///
     /// ```
-    /// assert!(gosched_executor::Handle::with_current(|h| h.is_none()));
+    /// assert!(gosched::Handle::with_current(|h| h.is_none()));
     /// ```
     pub fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
         let mut f = Some(f);
@@ -500,12 +534,34 @@ impl Handle {
         }
     }
 
-    /// Makes this the current runtime on this thread until the guard drops.
+    /// Makes this the current runtime on this thread until the guard drops:
+    /// [`spawn`], sockets and timers made on this thread outside any task
+    /// then use it. Guards nest; dropping one restores the runtime that was
+    /// current before it.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let guard = rt.handle().enter();
+    /// assert!(gosched::Handle::try_current().as_ref() == Some(rt.handle()));
+    /// // Spawned onto `rt`, not onto the global runtime.
+    /// let h = gosched::spawn(async { 1 });
+    /// assert_eq!(rt.handle().num_tasks(), 1);
+    /// drop(guard);
+    /// assert_eq!(rt.block_on(h).unwrap(), 1);
+    /// ```
     pub fn enter(&self) -> EnterGuard {
         enter_handle(self.shared.clone())
     }
 
-    /// Spawns a task.
+    /// Spawns a task onto this runtime, from any thread (see [`spawn`]).
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let hs: Vec<_> = (0..4u64).map(|i| handle.spawn(async move { i * 10 })).collect();
+    /// let sum: u64 = hs.into_iter().map(|h| handle.block_on(h).unwrap()).sum();
+    /// assert_eq!(sum, 60);
+    /// ```
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
@@ -532,7 +588,13 @@ impl Handle {
         join
     }
 
-    /// Runs `f` on the blocking pool.
+    /// Runs `f` on this runtime's blocking pool (see [`spawn_blocking`]).
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn_blocking(|| std::fs::metadata(".").is_ok());
+    /// assert!(rt.block_on(h).unwrap());
+    /// ```
     #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
@@ -542,7 +604,28 @@ impl Handle {
         self.shared.blocking.spawn(f)
     }
 
-    /// See [`Runtime::block_on`].
+    /// Runs `future` to completion on this thread with this runtime
+    /// current (see [`Runtime::block_on`]). A handle can do this where the
+    /// [`Runtime`] itself is out of reach: on another plain thread, or
+    /// inside [`block_in_place`](crate::block_in_place).
+    ///
+    /// # Panics
+    /// When called on one of the runtime's worker threads outside
+    /// `block_in_place`: it would block the thread that runs tasks.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let v = std::thread::spawn(move || {
+    ///     handle.block_on(async {
+    ///         gosched::time::sleep(std::time::Duration::from_millis(1)).await;
+    ///         7
+    ///     })
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(v, 7);
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         if crate::sched::worker::on_worker() {
@@ -556,22 +639,60 @@ impl Handle {
     }
 
     /// Number of Ps.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::builder().procs(3).build().unwrap();
+    /// assert_eq!(rt.handle().procs(), 3);
+    /// ```
     pub fn procs(&self) -> usize {
         self.shared.procs.len()
     }
 
-    /// Number of live tasks (Go's `runtime.NumGoroutine`).
+    /// Number of live tasks (Go's `runtime.NumGoroutine`): spawned and
+    /// not yet finished or cancelled.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let parked = rt.spawn(std::future::pending::<()>());
+    /// assert_eq!(rt.handle().num_tasks(), 1);
+    /// parked.abort();
+    /// assert!(rt.block_on(parked).unwrap_err().is_cancelled());
+    /// assert_eq!(rt.handle().num_tasks(), 0);
+    /// ```
     pub fn num_tasks(&self) -> usize {
         self.shared.registry.len()
     }
 
-    /// Every live task: id, state, wait reason and spawn site.
+    /// Every live task: id, state, wait reason, how long it has waited and
+    /// spawn site (Go's goroutine dump, `debug=2`). A snapshot: tasks keep
+    /// running while it is taken.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let parked = rt.spawn(std::future::pending::<()>());
+    /// let dump = rt.handle().dump();
+    /// assert_eq!(dump.len(), 1);
+    /// assert_eq!(dump[0].id, parked.id());
+    /// assert!(dump[0].location.file().ends_with(".rs"));
+    /// ```
     pub fn dump(&self) -> Vec<TaskInfo> {
         self.shared.registry.snapshot()
     }
 
     /// Live tasks grouped by spawn site, state and wait reason (Go's
-    /// `debug=1` goroutine profile).
+    /// `debug=1` goroutine profile), largest group first; `Display`
+    /// prints it the way Go does.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// for _ in 0..3 {
+    ///     rt.spawn(std::future::pending::<()>());
+    /// }
+    /// let grouped = rt.handle().dump_grouped();
+    /// assert_eq!(grouped.total, 3);
+    /// assert_eq!(grouped.groups.len(), 1, "one spawn site, one state");
+    /// assert_eq!(grouped.groups[0].count, 3);
+    /// ```
     pub fn dump_grouped(&self) -> crate::dump::GroupedDump {
         crate::dump::GroupedDump::from_tasks(self.dump())
     }
@@ -579,18 +700,63 @@ impl Handle {
     /// Go's SCHED line for this runtime now (what
     /// `GOSCHED_DEBUG=schedtrace=N` prints), with per-P and per-M lines
     /// when `detail` is set.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::builder().procs(2).build().unwrap();
+    /// let line = rt.handle().schedtrace(false);
+    /// assert!(line.starts_with("SCHED"));
+    /// assert!(line.contains("gomaxprocs=2"));
+    /// ```
     pub fn schedtrace(&self, detail: bool) -> String {
         crate::schedtrace::schedtrace(&self.shared, std::time::Duration::ZERO, detail)
     }
 
-    /// Scheduler counters.
+    /// A snapshot of the scheduler's counters: per-P polls, steals, global
+    /// queue pulls, parks, forced yields and hand-offs, plus live tasks,
+    /// threads and idle Ps (see [`Metrics`](crate::metrics::Metrics)).
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::builder().procs(2).build().unwrap();
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// let m = rt.handle().metrics();
+    /// assert_eq!(m.procs.len(), 2);
+    /// assert!(m.procs.iter().map(|p| p.polls).sum::<u64>() >= 1);
+    /// ```
     pub fn metrics(&self) -> crate::metrics::Metrics {
         crate::metrics::Metrics::read(&self.shared)
     }
 
-    /// The driver this runtime was built with, if any.
+    /// The driver this runtime was built with, if any. Every runtime the
+    /// `gosched` crate builds has its netpoller as the driver.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let driver = rt.handle().driver().unwrap();
+    /// assert!(driver.as_any().is::<gosched::runtime::Reactor>());
+    /// ```
     pub fn driver(&self) -> Option<&Arc<dyn Driver>> {
         self.shared.driver.as_ref()
+    }
+
+    /// Whether the runtime has nothing to do: every P idle, no task
+    /// queued, no `spawn_blocking` closure running or queued. A snapshot
+    /// that may be stale as soon as it is taken (a wake from another
+    /// thread can land right after); a driver uses it to decide whether a
+    /// paused test clock may jump to the next timer.
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
+    /// let idle = rt.block_on(async { gosched::Handle::current().is_idle() });
+    /// // `block_on` polls on this thread, not on a P: the P is idle.
+    /// assert!(idle);
+    /// ```
+    pub fn is_idle(&self) -> bool {
+        let s = &self.shared;
+        // SeqCst, as every other reader of `npidle` (`idle.rs`); a stale
+        // value only delays or hastens a paused clock's jump.
+        s.idle.npidle.load(std::sync::atomic::Ordering::SeqCst) == s.procs.len()
+            && s.inject.is_empty()
+            && !s.blocking.is_busy()
     }
 }
 
@@ -691,11 +857,27 @@ fn current_or_global() -> Handle {
 /// Spawns a task: Go's `go` statement.
 ///
 /// On a runtime thread it spawns onto that runtime (on a worker, into the
-/// local P's `runnext`); anywhere else onto the global runtime.
+/// local P's `runnext`, so the new task runs next, as Go's does);
+/// elsewhere onto the process's default runtime while one lives (the one
+/// [`run`] made), else onto a global runtime started on first use.
+///
+/// The task starts at once, whether or not the [`JoinHandle`] is awaited.
+/// Awaiting the handle gives the task's output, or a
+/// [`JoinError`](crate::JoinError) when it panicked or was cancelled; a
+/// panic never takes a worker down. Dropping the handle detaches the task.
 ///
 /// ```
-/// let h = gosched_executor::spawn(async { "hello" });
-/// assert_eq!(gosched_executor::block_on(h).unwrap(), "hello");
+/// gosched::run(async {
+///     let hs: Vec<_> = (1..=3u32).map(|i| gosched::spawn(async move { i * i })).collect();
+///     let mut squares = Vec::new();
+///     for h in hs {
+///         squares.push(h.await.unwrap());
+///     }
+///     assert_eq!(squares, [1, 4, 9]);
+///
+///     let err = gosched::spawn(async { panic!("boom") }).await.unwrap_err();
+///     assert!(err.is_panic());
+/// });
 /// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
@@ -723,11 +905,24 @@ where
     }
 }
 
-/// Runs `f` on the blocking pool of the current (or global) runtime.
+/// Runs `f` on the blocking pool of the current (or global) runtime:
+/// for code that blocks its thread (a file, a C library, a long
+/// computation), so it never holds a worker that runs tasks.
+///
+/// The pool starts threads as needed, up to
+/// [`Builder::max_blocking_threads`] (512 by default), and lets an idle one
+/// exit after [`Builder::blocking_keep_alive`]; further calls queue. The
+/// closure runs with its runtime entered. It cannot be cancelled:
+/// `abort` on its handle only stops the handle from waiting for it.
 ///
 /// ```
-/// let h = gosched_executor::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(1)));
-/// gosched_executor::block_on(h).unwrap();
+/// gosched::run(async {
+///     let h = gosched::spawn_blocking(|| {
+///         std::thread::sleep(std::time::Duration::from_millis(1)); // blocks this pool thread only
+///         std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0)
+///     });
+///     assert!(h.await.unwrap() > 0);
+/// });
 /// ```
 #[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
@@ -740,7 +935,20 @@ where
 
 /// Runs `future` to completion on this thread with the process default
 /// runtime (else the global one) as the current one (see
-/// [`Runtime::block_on`]).
+/// [`Runtime::block_on`]). For synchronous code, such as a test or a
+/// callback, that needs the output of async code without a runtime of its
+/// own.
+///
+/// # Panics
+/// When called from inside a runtime worker: use `.await` there.
+///
+/// ```
+/// let v = gosched::block_on(async {
+///     gosched::time::sleep(std::time::Duration::from_millis(1)).await;
+///     gosched::spawn(async { 40 }).await.unwrap() + 2
+/// });
+/// assert_eq!(v, 42);
+/// ```
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     process_default()
@@ -758,8 +966,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// instance, it is not: parallel tests each keep their own runtime.)
 ///
 /// ```
-/// let v = gosched_executor::run(async {
-///     gosched_executor::spawn(async { 40 }).await.unwrap() + 2
+/// let v = gosched::run(async {
+///     gosched::spawn(async { 40 }).await.unwrap() + 2
 /// });
 /// assert_eq!(v, 42);
 /// ```
@@ -776,18 +984,71 @@ pub fn run<F: Future>(future: F) -> F::Output {
 }
 
 /// Number of live tasks on the current runtime (Go's
-/// `runtime.NumGoroutine()`); 0 when there is none.
+/// `runtime.NumGoroutine()`); 0 when there is none. The task that calls
+/// it counts; `block_on`'s future is not a task and does not.
+///
+/// ```
+/// gosched::run(async {
+///     assert_eq!(gosched::runtime::num_tasks(), 0);
+///     let (tx, rx) = gosched::sync::chan::bounded::<()>(0);
+///     let h = gosched::spawn(async move { rx.recv().await });
+///     assert_eq!(gosched::runtime::num_tasks(), 1);
+///     drop(tx);
+///     h.await.unwrap();
+///     assert_eq!(gosched::runtime::num_tasks(), 0);
+/// });
+/// ```
 pub fn num_tasks() -> usize {
     Handle::try_current().map(|h| h.num_tasks()).unwrap_or(0)
 }
 
-/// Every live task of the current runtime (empty when there is none).
+/// Every live task of the current runtime (empty when there is none):
+/// Go's goroutine dump. Each [`TaskInfo`] has the task's id, state, wait
+/// reason, how long it has waited and its spawn site; `Display` prints one
+/// line per task.
+///
+/// ```
+/// use gosched::runtime::{TaskState, WaitReason};
+/// gosched::run(async {
+///     let (_tx, rx) = gosched::sync::chan::bounded::<()>(0);
+///     let h = gosched::spawn(async move { rx.recv().await });
+///     while gosched::runtime::dump().iter().all(|t| t.state != TaskState::Waiting) {
+///         gosched::yield_now().await;
+///     }
+///     let tasks = gosched::runtime::dump();
+///     assert_eq!(tasks.len(), 1);
+///     assert_eq!(tasks[0].id, h.id());
+///     assert_eq!(tasks[0].wait_reason, WaitReason::ChanReceive);
+///     h.abort();
+/// });
+/// ```
 pub fn dump() -> Vec<TaskInfo> {
     Handle::try_current().map(|h| h.dump()).unwrap_or_default()
 }
 
 /// Live tasks of the current runtime grouped by spawn site, state and
-/// wait reason (empty when there is no runtime).
+/// wait reason (empty when there is no runtime), largest group first:
+/// Go's `debug=1` goroutine profile, the quickest way to spot a leak.
+///
+/// ```
+/// gosched::run(async {
+///     let (tx, rx) = gosched::sync::chan::bounded::<()>(0);
+///     let workers: Vec<_> = (0..5)
+///         .map(|_| {
+///             let rx = rx.clone();
+///             gosched::spawn(async move { rx.recv().await })
+///         })
+///         .collect();
+///     let grouped = gosched::runtime::dump_grouped();
+///     assert_eq!(grouped.total, 5);
+///     assert_eq!(grouped.groups.iter().map(|g| g.count).sum::<usize>(), 5);
+///     println!("{grouped}");
+///     drop(tx);
+///     for w in workers {
+///         assert_eq!(w.await.unwrap(), None);
+///     }
+/// });
+/// ```
 pub fn dump_grouped() -> crate::dump::GroupedDump {
     Handle::try_current()
         .map(|h| h.dump_grouped())

@@ -8,13 +8,26 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Yields to the other runnable tasks, then resumes.
+/// Yields to the other runnable tasks, then resumes (Go's
+/// `runtime.Gosched()`): every task queued on this P runs before the
+/// caller is polled again. A loop that computes for long without awaiting
+/// calls it now and then; leaf futures of gosched already yield when the
+/// task's coop budget is spent.
 ///
 /// ```
-/// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
-/// rt.block_on(async {
-///     gosched_executor::yield_now().await;
-/// });
+/// use std::sync::{Arc, Mutex};
+/// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
+/// let order = rt.block_on(rt.spawn(async {
+///     let log = Arc::new(Mutex::new(Vec::new()));
+///     let l = log.clone();
+///     let other = gosched::spawn(async move { l.lock().unwrap().push("other") });
+///     gosched::yield_now().await; // `other`, queued on this P, runs first
+///     log.lock().unwrap().push("caller");
+///     other.await.unwrap();
+///     let order = log.lock().unwrap().clone();
+///     order
+/// }));
+/// assert_eq!(order.unwrap(), ["other", "caller"]);
 /// ```
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }

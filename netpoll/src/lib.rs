@@ -26,11 +26,10 @@
 //! for name resolution off the workers).
 //!
 //! ```
-//! use futures::{AsyncReadExt, AsyncWriteExt};
-//! use gosched_netpoll::{net::{TcpListener, TcpStream}, Reactor};
+//! use gosched::io::{AsyncReadExt, AsyncWriteExt};
+//! use gosched::net::{TcpListener, TcpStream};
 //!
-//! let reactor = Reactor::new().unwrap();
-//! reactor.block_on(async {
+//! gosched::run(async {
 //!     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 //!     let addr = listener.local_addr().unwrap();
 //!     let client = async {

@@ -63,7 +63,7 @@ impl Waiting for CondWaiter {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use gosched_sync::{Cond, Mutex};
+/// use gosched::sync::{Cond, Mutex};
 /// futures::executor::block_on(async {
 ///     let state = Arc::new((Mutex::new(false), Cond::new()));
 ///     let s2 = state.clone();
@@ -89,7 +89,7 @@ impl Cond {
     /// A condition variable with no waiters.
     ///
     /// ```
-    /// let _c = gosched_sync::Cond::new();
+    /// let _c = gosched::sync::Cond::new();
     /// ```
     pub fn new() -> Self {
         Cond {
@@ -100,7 +100,7 @@ impl Cond {
     /// Unlocks `guard`'s mutex, waits for a signal, and locks it again.
     ///
     /// ```
-    /// use gosched_sync::{Cond, Mutex};
+    /// use gosched::sync::{Cond, Mutex};
     /// futures::executor::block_on(async {
     ///     let (m, c) = (Mutex::new(0), Cond::new());
     ///     let g = m.lock().await;
@@ -134,7 +134,7 @@ impl Cond {
     /// Wakes one waiting task, if any.
     ///
     /// ```
-    /// gosched_sync::Cond::new().signal(); // nobody waits: no effect
+    /// gosched::sync::Cond::new().signal(); // nobody waits: no effect
     /// ```
     pub fn signal(&self) {
         let mut q = lock(&self.waiters);
@@ -155,7 +155,7 @@ impl Cond {
     /// Wakes every waiting task.
     ///
     /// ```
-    /// gosched_sync::Cond::new().broadcast();
+    /// gosched::sync::Cond::new().broadcast();
     /// ```
     pub fn broadcast(&self) {
         let mut q = lock(&self.waiters);

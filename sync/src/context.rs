@@ -48,25 +48,29 @@
 //!
 //! A deadline is just "cancel with `DeadlineExceeded` at time t", so it can
 //! be driven by anything that can call back later:
-//! - By default, by one lazily started std thread (`ThreadTimer`) with an
+//! - By the installed [`Timer`]: a runtime installs one with [`set_timer`]
+//!   (this crate depends on no timer implementation). The `gosched` crate
+//!   installs the netpoller's: a deadline is then a callback entry in the
+//!   timer wheel of the runtime it was made in, fired by the thread that
+//!   turns the wheel, and read against that runtime's clock (which a test
+//!   may pause).
+//! - Until one is installed, or when the installed one has no runtime to
+//!   use, by one lazily started std thread ([`thread_timer`]) with an
 //!   ordered map of deadlines: works on any executor and on none.
-//! - A program or runtime can install another timer once, at start-up,
-//!   with [`set_timer`] (any [`Timer`]: this crate depends on no timer
-//!   implementation); until then the thread above drives every deadline.
 //! - Or per context, by any future: [`Context::with_deadline_driven`]
 //!   returns a [`DeadlineDriver`] to spawn, which cancels the context when
 //!   the given sleep future completes.
 //!
 //! A timer entry lives only as long as it is needed, as Go's `cancel()`
-//! stops its timer: [`Timer::schedule`] returns a [`TimerKey`] that the
+//! stops its timer: [`Timer::schedule`] returns a [`TimerEntry`] that the
 //! node keeps in its state, and both cancellation (step 3 above) and the
-//! drop of the node's last handle give it to [`Timer::cancel`], which
-//! frees the entry and its callback at once. Registering the entry
+//! drop of the node's last handle cancel it ([`TimerEntry::cancel`]),
+//! which frees the entry and its callback at once. Registering the entry
 //! (`Context::arm_deadline`):
 //! 1. Schedule, without holding the node's lock (a timer may fire at once,
 //!    from inside `schedule`, and the callback locks the node).
 //! 2. Lock the node. If it is already done (cancelled meanwhile, or fired),
-//!    unlock and cancel the key: nobody else will. Otherwise store the key,
+//!    unlock and cancel the entry: nobody else will. Otherwise store it,
 //!    which step 3 of "Cancel" or the node's drop will cancel.
 //!
 //! # Invariants
@@ -74,7 +78,7 @@
 //! - `err` goes from `None` to `Some` once and never changes again.
 //! - When a node's `err` is set, every descendant's is set too (by the time
 //!   `cancel` returns, or at the descendant's creation).
-//! - A node's `timer` key is set only while its `err` is `None`; whoever
+//! - A node's `timer` entry is set only while its `err` is `None`; whoever
 //!   clears it (cancel, or the node's drop) cancels the entry.
 
 use std::any::Any;
@@ -125,7 +129,7 @@ struct CancelState {
     /// The pending entry of the installed [`Timer`] that enforces this
     /// node's own deadline (see "Deadlines and timers"); `None` when the
     /// deadline is inherited, already handled, or there is none.
-    timer: Option<TimerKey>,
+    timer: Option<TimerEntry>,
 }
 
 struct CancelNode {
@@ -153,8 +157,8 @@ impl Drop for Node {
     fn drop(&mut self) {
         if let Kind::Cancel(c) = &mut self.kind {
             let st = c.state.get_mut().unwrap_or_else(|e| e.into_inner());
-            if let Some(key) = st.timer.take() {
-                timer().cancel(key);
+            if let Some(entry) = st.timer.take() {
+                entry.cancel();
             }
         }
         let mut parent = self.parent.take();
@@ -172,7 +176,7 @@ impl Drop for Node {
 /// clone (an `Arc`).
 ///
 /// ```
-/// use gosched_sync::context::{Context, ContextError};
+/// use gosched::sync::context::{Context, ContextError};
 /// futures::executor::block_on(async {
 ///     let (parent, cancel) = Context::background().with_cancel();
 ///     let (child, _child_cancel) = parent.with_cancel();
@@ -199,7 +203,7 @@ impl CancelHandle {
     /// is already done.
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let (ctx, cancel) = Context::background().with_cancel();
     /// cancel.cancel();
     /// cancel.cancel(); // idempotent
@@ -236,10 +240,10 @@ fn cancel_tree(root: &Arc<Node>, err: ContextError) {
         }
         let children = std::mem::take(&mut st.children);
         let done_chan = st.done_chan.take();
-        let timer_key = st.timer.take();
+        let timer_entry = st.timer.take();
         drop(st);
-        if let Some(key) = timer_key {
-            timer().cancel(key);
+        if let Some(entry) = timer_entry {
+            entry.cancel();
         }
         if let Some((tx, _)) = done_chan {
             tx.close();
@@ -253,7 +257,7 @@ impl Context {
     /// The root context: never cancelled, no deadline, no values.
     ///
     /// ```
-    /// let ctx = gosched_sync::context::Context::background();
+    /// let ctx = gosched::sync::context::Context::background();
     /// assert!(ctx.err().is_none() && ctx.deadline().is_none());
     /// ```
     pub fn background() -> Context {
@@ -317,7 +321,7 @@ impl Context {
     /// this context is.
     ///
     /// ```
-    /// use gosched_sync::context::{Context, ContextError};
+    /// use gosched::sync::context::{Context, ContextError};
     /// let (ctx, cancel) = Context::background().with_cancel();
     /// cancel.cancel();
     /// assert_eq!(ctx.err(), Some(ContextError::Cancelled));
@@ -333,7 +337,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use gosched_sync::context::{Context, ContextError};
+    /// use gosched::sync::context::{Context, ContextError};
     /// let (ctx, _cancel) = Context::background()
     ///     .with_deadline(Instant::now() + Duration::from_millis(5));
     /// futures::executor::block_on(ctx.done());
@@ -348,7 +352,7 @@ impl Context {
     }
 
     /// Steps 1-2 of "Registering the entry": schedules the cancellation of
-    /// this (cancel) node at `deadline` and records the timer key in it.
+    /// this (cancel) node at `deadline` and records the timer entry in it.
     fn arm_deadline(&self, deadline: Instant) {
         let Kind::Cancel(c) = &self.node.kind else {
             return;
@@ -356,7 +360,7 @@ impl Context {
         let weak = Arc::downgrade(&self.node);
         let timer = timer();
         // Step 1: no lock held (the callback may run inside `schedule`).
-        let key = timer.schedule(
+        let entry = timer.schedule(
             deadline,
             Box::new(move || {
                 if let Some(node) = weak.upgrade() {
@@ -368,9 +372,9 @@ impl Context {
         let mut st = lock_std(&c.state);
         if st.err.is_some() {
             drop(st);
-            timer.cancel(key);
+            entry.cancel();
         } else {
-            st.timer = Some(key);
+            st.timer = Some(entry);
         }
     }
 
@@ -383,23 +387,31 @@ impl Context {
             _ => deadline,
         };
         let (ctx, handle) = self.new_cancel_child(Some(effective));
-        if effective <= Instant::now() {
+        if effective <= timer().now() {
             cancel_tree(&ctx.node, ContextError::DeadlineExceeded);
         }
         (ctx, handle)
     }
 
-    /// [`with_deadline`](Self::with_deadline) at now + `timeout`.
+    /// [`with_deadline`](Self::with_deadline) at now + `timeout`, "now"
+    /// being the installed [`Timer`]'s clock ([`Timer::now`]).
     ///
     /// ```
     /// use std::time::Duration;
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let (ctx, cancel) = Context::background().with_timeout(Duration::from_secs(60));
     /// assert!(ctx.err().is_none());
     /// cancel.cancel();
     /// ```
     pub fn with_timeout(&self, timeout: Duration) -> (Context, CancelHandle) {
-        self.with_deadline(Instant::now() + timeout)
+        let now = timer().now();
+        // A timeout too long to add to now never expires: about 30 years
+        // on, as the runtime's own `sleep(Duration::MAX)`.
+        let deadline = now
+            .checked_add(timeout)
+            .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365 * 30)))
+            .unwrap_or(now);
+        self.with_deadline(deadline)
     }
 
     /// A child context with `deadline`, whose deadline is enforced by
@@ -409,7 +421,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::Instant;
-    /// use gosched_sync::context::{Context, ContextError};
+    /// use gosched::sync::context::{Context, ContextError};
     /// let deadline = Instant::now();
     /// let (ctx, _cancel, driver) =
     ///     Context::background().with_deadline_driven(deadline, async {});
@@ -434,7 +446,7 @@ impl Context {
     /// key type).
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// #[derive(Debug, PartialEq)]
     /// struct RequestId(u64);
     /// let ctx = Context::background().with_value(RequestId(7));
@@ -454,7 +466,7 @@ impl Context {
     /// The nearest value of type `V` on this context or its ancestors.
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let ctx = Context::background().with_value(1u32).with_value(2u32);
     /// assert_eq!(ctx.value::<u32>(), Some(&2));
     /// ```
@@ -473,7 +485,7 @@ impl Context {
     /// Why the context is done, or `None` while it is not.
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// assert_eq!(Context::background().err(), None);
     /// ```
     pub fn err(&self) -> Option<ContextError> {
@@ -489,7 +501,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let d = Instant::now() + Duration::from_secs(9);
     /// let (ctx, _c) = Context::background().with_deadline(d);
     /// assert_eq!(ctx.deadline(), Some(d));
@@ -504,7 +516,7 @@ impl Context {
     /// context.
     ///
     /// ```
-    /// use gosched_sync::{chan, context::Context, select};
+    /// use gosched::{select, sync::{chan, context::Context}};
     /// futures::executor::block_on(async {
     ///     let (ctx, cancel) = Context::background().with_cancel();
     ///     let (tx, _rx) = chan::bounded::<u32>(0); // nobody receives
@@ -538,7 +550,7 @@ impl Context {
     /// background context). Parks with `WaitReason::ContextDone`.
     ///
     /// ```
-    /// use gosched_sync::context::Context;
+    /// use gosched::sync::context::Context;
     /// let (ctx, cancel) = Context::background().with_cancel();
     /// cancel.cancel();
     /// futures::executor::block_on(ctx.done());
@@ -639,53 +651,99 @@ impl<F: Future<Output = ()>> Future for DeadlineDriver<F> {
     }
 }
 
-/// Names one pending entry of a [`Timer`], for [`Timer::cancel`].
+/// One pending entry of a [`Timer`], returned by [`Timer::schedule`].
 ///
-/// The timer that returns it chooses both fields: `deadline` is the one
-/// the entry was scheduled for (so a timer ordered by time can find the
-/// entry without a second index), `id` tells apart entries with the same
-/// deadline and must be unique among the timer's pending entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TimerKey {
-    /// The deadline the entry was scheduled for.
-    pub deadline: Instant,
-    /// Unique among the timer's pending entries.
-    pub id: u64,
+/// [`cancel`](TimerEntry::cancel) removes it and drops its callback
+/// without calling it; dropping it without cancelling leaves the entry to
+/// fire.
+///
+/// ```
+/// use gosched::sync::context::TimerEntry;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// let cancelled = Arc::new(AtomicBool::new(false));
+/// let c = cancelled.clone();
+/// let entry = TimerEntry::new(move || c.store(true, Ordering::SeqCst));
+/// entry.cancel();
+/// assert!(cancelled.load(Ordering::SeqCst));
+/// ```
+#[must_use = "an entry that is dropped can no longer be cancelled"]
+pub struct TimerEntry {
+    cancel: Option<Box<dyn FnOnce() + Send>>,
 }
 
-/// Something that can run a callback at a given time, and forget it again.
-/// Install one with [`set_timer`]; otherwise a std thread does it.
+impl TimerEntry {
+    /// An entry that `cancel` removes by running `cancel`.
+    pub fn new(cancel: impl FnOnce() + Send + 'static) -> TimerEntry {
+        TimerEntry {
+            cancel: Some(Box::new(cancel)),
+        }
+    }
+
+    /// An entry with nothing to remove (its callback already ran, inside
+    /// `schedule`).
+    ///
+    /// ```
+    /// gosched::sync::context::TimerEntry::fired().cancel();
+    /// ```
+    pub fn fired() -> TimerEntry {
+        TimerEntry { cancel: None }
+    }
+
+    /// Removes the entry and drops its callback without calling it. A
+    /// no-op if it already fired.
+    pub fn cancel(mut self) {
+        if let Some(cancel) = self.cancel.take() {
+            cancel();
+        }
+    }
+}
+
+impl fmt::Debug for TimerEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerEntry")
+            .field("cancellable", &self.cancel.is_some())
+            .finish()
+    }
+}
+
+/// Something that can run a callback at a given time, and forget it again,
+/// and the clock deadlines are measured on. Install one with
+/// [`set_timer`]; otherwise a std thread does it ([`thread_timer`]).
 ///
 /// Contexts cancel every entry they no longer need (when cancelled before
 /// the deadline, or dropped), so a timer should free an entry's memory in
-/// `cancel` rather than at its deadline.
+/// [`TimerEntry::cancel`] rather than at its deadline.
 pub trait Timer: Send + Sync {
     /// Calls `fire` at (or soon after) `deadline`, from any thread, unless
-    /// the returned key is cancelled first. `fire` may also be called
+    /// the returned entry is cancelled first. `fire` may also be called
     /// before `schedule` returns if the deadline has passed.
-    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerKey;
+    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerEntry;
 
-    /// Removes the entry named by `key` and drops its callback without
-    /// calling it. A no-op if the entry already fired or was cancelled.
-    fn cancel(&self, key: TimerKey);
+    /// The time deadlines are compared with: [`Context::with_timeout`]
+    /// adds to it, and a deadline at or before it is already exceeded.
+    /// `Instant::now()` unless the timer keeps a clock of its own (a test
+    /// clock that can be paused).
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 static TIMER: OnceLock<&'static dyn Timer> = OnceLock::new();
 
 /// Installs the timer that drives [`Context::with_deadline`]. Call it
-/// once, before the first deadline context; returns `false` if a timer
-/// (possibly the default one) is already in use.
+/// once; returns `false` if a timer is already installed. Deadlines set
+/// before it keep the timer they were scheduled on.
 ///
 /// ```
 /// use std::time::Instant;
-/// use gosched_sync::context::{set_timer, Timer, TimerKey};
+/// use gosched::sync::context::{set_timer, Timer, TimerEntry};
 /// struct Immediate;
 /// impl Timer for Immediate {
-///     fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerKey {
+///     fn schedule(&self, _deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerEntry {
 ///         fire();
-///         TimerKey { deadline, id: 0 } // already fired: nothing to cancel
+///         TimerEntry::fired()
 ///     }
-///     fn cancel(&self, _key: TimerKey) {}
 /// }
 /// static IMMEDIATE: Immediate = Immediate;
 /// let _installed = set_timer(&IMMEDIATE);
@@ -695,10 +753,33 @@ pub fn set_timer(timer: &'static dyn Timer) -> bool {
 }
 
 fn timer() -> &'static dyn Timer {
-    *TIMER.get_or_init(|| DEFAULT_TIMER.get_or_init(ThreadTimer::start))
+    match TIMER.get() {
+        Some(t) => *t,
+        None => thread_timer(),
+    }
 }
 
-/// The default timer; started only if no other timer was installed first.
+/// The default [`Timer`]: one std thread named `gosched-context-timer`,
+/// started on first use, sleeping until the earliest of an ordered map of
+/// deadlines. An installed timer may fall back to it (outside any
+/// runtime, say).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let fired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+/// let f = fired.clone();
+/// let entry = gosched::sync::context::thread_timer().schedule(
+///     Instant::now() + Duration::from_secs(3600),
+///     Box::new(move || f.store(true, std::sync::atomic::Ordering::SeqCst)),
+/// );
+/// entry.cancel();
+/// assert!(!fired.load(std::sync::atomic::Ordering::SeqCst));
+/// ```
+pub fn thread_timer() -> &'static dyn Timer {
+    DEFAULT_TIMER.get_or_init(ThreadTimer::start)
+}
+
+/// The default timer; started on first use.
 static DEFAULT_TIMER: OnceLock<ThreadTimer> = OnceLock::new();
 
 /// How many entries the default timer thread holds (deadlines that are
@@ -709,24 +790,28 @@ pub fn default_timer_pending() -> usize {
     DEFAULT_TIMER.get().map_or(0, ThreadTimer::pending)
 }
 
+/// Orders the default timer's entries: deadline, then a unique id.
+type ThreadKey = (Instant, u64);
+
 /// The default [`Timer`]: one std thread sleeping until the earliest of an
 /// ordered map of deadlines.
 ///
-/// The map is keyed by [`TimerKey`] (deadline, then id), so the earliest
-/// entry is the first and `cancel` removes any entry in O(log n). The
-/// thread is woken through the condvar only when `schedule` makes a new
-/// earliest deadline; a `cancel` of the earliest entry does not wake it:
-/// it wakes at the old deadline, finds nothing due, and sleeps until the
-/// new first one.
+/// The map is keyed by deadline, then id, so the earliest entry is the
+/// first and a cancel removes any entry in O(log n). The thread is woken
+/// through the condvar only when `schedule` makes a new earliest deadline;
+/// a cancel of the earliest entry does not wake it: it wakes at the old
+/// deadline, finds nothing due, and sleeps until the new first one.
 struct ThreadTimer {
-    shared: Arc<(StdMutex<BTreeMap<TimerKey, Callback>>, Condvar)>,
+    shared: Arc<ThreadShared>,
 }
+
+type ThreadShared = (StdMutex<BTreeMap<ThreadKey, Callback>>, Condvar);
 
 type Callback = Box<dyn FnOnce() + Send>;
 
 impl ThreadTimer {
     fn start() -> ThreadTimer {
-        let shared: Arc<(StdMutex<BTreeMap<TimerKey, Callback>>, Condvar)> = Arc::default();
+        let shared: Arc<ThreadShared> = Arc::default();
         let s = shared.clone();
         std::thread::Builder::new()
             .name("gosched-context-timer".into())
@@ -735,12 +820,12 @@ impl ThreadTimer {
         ThreadTimer { shared }
     }
 
-    fn run(shared: &(StdMutex<BTreeMap<TimerKey, Callback>>, Condvar)) {
+    fn run(shared: &ThreadShared) {
         let (lock, cv) = shared;
         let mut map = lock_std(lock);
         loop {
             let now = Instant::now();
-            match map.first_key_value().map(|(k, _)| k.deadline) {
+            match map.first_key_value().map(|(k, _)| k.0) {
                 Some(at) if at <= now => {
                     let (_, fire) = map.pop_first().expect("first entry seen");
                     drop(map);
@@ -764,13 +849,10 @@ impl ThreadTimer {
 }
 
 impl Timer for ThreadTimer {
-    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerKey {
+    fn schedule(&self, deadline: Instant, fire: Box<dyn FnOnce() + Send>) -> TimerEntry {
         // Relaxed: the counter only has to hand out distinct ids.
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-        let key = TimerKey {
-            deadline,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        };
+        let key = (deadline, NEXT_ID.fetch_add(1, Ordering::Relaxed));
         let (lock, cv) = &*self.shared;
         let mut map = lock_std(lock);
         let earliest = map.first_key_value().is_none_or(|(first, _)| key < *first);
@@ -779,12 +861,11 @@ impl Timer for ThreadTimer {
         if earliest {
             cv.notify_one();
         }
-        key
-    }
-
-    fn cancel(&self, key: TimerKey) {
-        let removed = lock_std(&self.shared.0).remove(&key);
-        // The callback (and the `Weak` it holds) is dropped here, unlocked.
-        drop(removed);
+        let shared = self.shared.clone();
+        TimerEntry::new(move || {
+            let removed = lock_std(&shared.0).remove(&key);
+            // The callback (and the `Weak` it holds) is dropped here, unlocked.
+            drop(removed);
+        })
     }
 }

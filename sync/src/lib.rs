@@ -63,9 +63,12 @@
 //! # Timers
 //!
 //! This crate depends on the executor only, not on netpoll. Context
-//! deadlines run on a small std timer thread by default; the runtime can
-//! install its own timers with [`context::set_timer`], and any sleep future
-//! can drive one context with [`context::Context::with_deadline_driven`].
+//! deadlines run on the timer installed with [`context::set_timer`]: the
+//! `gosched` crate installs the netpoller's, so a deadline is an entry in
+//! its runtime's timer wheel. Without one (or outside any runtime) a small
+//! std timer thread drives them ([`context::thread_timer`]), and any sleep
+//! future can drive one context with
+//! [`context::Context::with_deadline_driven`].
 //!
 //! # Tests
 //!

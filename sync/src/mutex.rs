@@ -123,7 +123,7 @@ impl LockWaiter {
 /// An async mutual exclusion lock, with Go's starvation mode.
 ///
 /// ```
-/// use gosched_sync::Mutex;
+/// use gosched::sync::Mutex;
 /// futures::executor::block_on(async {
 ///     let m = Mutex::new(0);
 ///     *m.lock().await += 1;
@@ -149,7 +149,7 @@ impl<T> Mutex<T> {
     /// A new unlocked mutex.
     ///
     /// ```
-    /// let m = gosched_sync::Mutex::new(vec![1]);
+    /// let m = gosched::sync::Mutex::new(vec![1]);
     /// assert_eq!(m.into_inner(), vec![1]);
     /// ```
     pub fn new(value: T) -> Self {
@@ -163,7 +163,7 @@ impl<T> Mutex<T> {
     /// Consumes the mutex, returning the value.
     ///
     /// ```
-    /// assert_eq!(gosched_sync::Mutex::new(3).into_inner(), 3);
+    /// assert_eq!(gosched::sync::Mutex::new(3).into_inner(), 3);
     /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
@@ -175,7 +175,7 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// ```
     /// futures::executor::block_on(async {
-    ///     let m = gosched_sync::Mutex::new(String::new());
+    ///     let m = gosched::sync::Mutex::new(String::new());
     ///     m.lock().await.push('x');
     ///     assert_eq!(&*m.lock().await, "x");
     /// });
@@ -215,7 +215,7 @@ impl<T: ?Sized> Mutex<T> {
     /// mode, where it belongs to the queue).
     ///
     /// ```
-    /// let m = gosched_sync::Mutex::new(1);
+    /// let m = gosched::sync::Mutex::new(1);
     /// let g = m.try_lock().unwrap();
     /// assert!(m.try_lock().is_none());
     /// drop(g);
@@ -231,7 +231,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     /// use std::sync::Arc;
     /// futures::executor::block_on(async {
-    ///     let m = Arc::new(gosched_sync::Mutex::new(1));
+    ///     let m = Arc::new(gosched::sync::Mutex::new(1));
     ///     let mut g = m.clone().lock_owned().await;
     ///     *g += 1;
     ///     std::thread::spawn(move || drop(g)).join().unwrap();
@@ -248,7 +248,7 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let m = Arc::new(gosched_sync::Mutex::new(()));
+    /// let m = Arc::new(gosched::sync::Mutex::new(()));
     /// let g = m.clone().try_lock_owned().unwrap();
     /// assert!(m.clone().try_lock_owned().is_none());
     /// drop(g);
@@ -260,7 +260,7 @@ impl<T: ?Sized> Mutex<T> {
     /// Mutable access without locking: `&mut self` proves exclusivity.
     ///
     /// ```
-    /// let mut m = gosched_sync::Mutex::new(1);
+    /// let mut m = gosched::sync::Mutex::new(1);
     /// *m.get_mut() = 2;
     /// assert_eq!(m.into_inner(), 2);
     /// ```
@@ -271,7 +271,7 @@ impl<T: ?Sized> Mutex<T> {
     /// Whether the mutex is in starvation mode (for tests and debugging).
     ///
     /// ```
-    /// assert!(!gosched_sync::Mutex::new(()).is_starving());
+    /// assert!(!gosched::sync::Mutex::new(()).is_starving());
     /// ```
     pub fn is_starving(&self) -> bool {
         self.state.load(Ordering::Relaxed) & STARVING != 0
@@ -526,7 +526,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// shadow a method of `T`).
     ///
     /// ```
-    /// use gosched_sync::{Mutex, MutexGuard};
+    /// use gosched::sync::{Mutex, MutexGuard};
     /// let m = Mutex::new(1);
     /// let g = m.try_lock().unwrap();
     /// assert!(std::ptr::eq(MutexGuard::mutex(&g), &m));
@@ -576,7 +576,7 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use gosched_sync::{Mutex, OwnedMutexGuard};
+    /// use gosched::sync::{Mutex, OwnedMutexGuard};
     /// let m = Arc::new(Mutex::new(0));
     /// let g = m.clone().try_lock_owned().unwrap();
     /// assert!(Arc::ptr_eq(OwnedMutexGuard::mutex(&g), &m));

@@ -65,7 +65,7 @@ struct NotifyState {
 /// Notifies tasks of an event.
 ///
 /// ```
-/// use gosched_sync::Notify;
+/// use gosched::sync::Notify;
 /// futures::executor::block_on(async {
 ///     let n = Notify::new();
 ///     n.notify_one(); // stored as a permit: nobody waits yet
@@ -80,7 +80,7 @@ impl Notify {
     /// A `Notify` with no permit and no waiter.
     ///
     /// ```
-    /// let _n = gosched_sync::Notify::new();
+    /// let _n = gosched::sync::Notify::new();
     /// ```
     pub fn new() -> Self {
         Notify {
@@ -95,7 +95,7 @@ impl Notify {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let n = Arc::new(gosched_sync::Notify::new());
+    /// let n = Arc::new(gosched::sync::Notify::new());
     /// let n2 = n.clone();
     /// let t = std::thread::spawn(move || n2.notify_one());
     /// futures::executor::block_on(n.notified());
@@ -111,7 +111,7 @@ impl Notify {
     /// Wakes the first waiter, or stores a permit if none waits.
     ///
     /// ```
-    /// let n = gosched_sync::Notify::new();
+    /// let n = gosched::sync::Notify::new();
     /// n.notify_one();
     /// n.notify_one(); // still one permit
     /// futures::executor::block_on(n.notified());
@@ -142,7 +142,7 @@ impl Notify {
     /// Wakes every task waiting now; stores no permit.
     ///
     /// ```
-    /// let n = gosched_sync::Notify::new();
+    /// let n = gosched::sync::Notify::new();
     /// n.notify_waiters(); // nobody waits: nothing happens
     /// ```
     pub fn notify_waiters(&self) {

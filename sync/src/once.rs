@@ -45,7 +45,7 @@ use crate::Mutex;
 /// A cell written once by an async initializer.
 ///
 /// ```
-/// use gosched_sync::OnceCell;
+/// use gosched::sync::OnceCell;
 /// futures::executor::block_on(async {
 ///     let cell = OnceCell::new();
 ///     let v = cell.get_or_init(|| async { 40 + 2 }).await;
@@ -63,7 +63,7 @@ impl<T> OnceCell<T> {
     /// An empty cell.
     ///
     /// ```
-    /// assert!(gosched_sync::OnceCell::<u8>::new().get().is_none());
+    /// assert!(gosched::sync::OnceCell::<u8>::new().get().is_none());
     /// ```
     pub fn new() -> Self {
         OnceCell {
@@ -75,7 +75,7 @@ impl<T> OnceCell<T> {
     /// The value, if set.
     ///
     /// ```
-    /// let c = gosched_sync::OnceCell::new();
+    /// let c = gosched::sync::OnceCell::new();
     /// c.set(1).unwrap();
     /// assert_eq!(c.get(), Some(&1));
     /// ```
@@ -86,7 +86,7 @@ impl<T> OnceCell<T> {
     /// Sets the value if the cell is empty; gives it back otherwise.
     ///
     /// ```
-    /// let c = gosched_sync::OnceCell::new();
+    /// let c = gosched::sync::OnceCell::new();
     /// assert_eq!(c.set(1), Ok(()));
     /// assert_eq!(c.set(2), Err(2));
     /// ```
@@ -99,7 +99,7 @@ impl<T> OnceCell<T> {
     ///
     /// ```
     /// futures::executor::block_on(async {
-    ///     let c = gosched_sync::OnceCell::new();
+    ///     let c = gosched::sync::OnceCell::new();
     ///     assert_eq!(c.get_or_init(|| async { "x" }).await, &"x");
     /// });
     /// ```
@@ -122,7 +122,7 @@ impl<T> OnceCell<T> {
     ///
     /// ```
     /// futures::executor::block_on(async {
-    ///     let c = gosched_sync::OnceCell::<u8>::new();
+    ///     let c = gosched::sync::OnceCell::<u8>::new();
     ///     assert_eq!(c.get_or_try_init(|| async { Err("no") }).await, Err("no"));
     ///     assert_eq!(c.get_or_try_init(|| async { Ok::<_, &str>(5) }).await, Ok(&5));
     /// });
@@ -149,7 +149,7 @@ impl<T> OnceCell<T> {
     /// Takes the value out of the cell.
     ///
     /// ```
-    /// let c = gosched_sync::OnceCell::new();
+    /// let c = gosched::sync::OnceCell::new();
     /// c.set(vec![1]).unwrap();
     /// assert_eq!(c.into_inner(), Some(vec![1]));
     /// ```
@@ -173,7 +173,7 @@ impl<T: fmt::Debug> fmt::Debug for OnceCell<T> {
 /// Runs an async action exactly once: Go's `sync.Once`.
 ///
 /// ```
-/// use gosched_sync::Once;
+/// use gosched::sync::Once;
 /// futures::executor::block_on(async {
 ///     let once = Once::new();
 ///     let mut runs = 0;
@@ -193,7 +193,7 @@ impl Once {
     /// A `Once` that has not run.
     ///
     /// ```
-    /// assert!(!gosched_sync::Once::new().is_completed());
+    /// assert!(!gosched::sync::Once::new().is_completed());
     /// ```
     pub fn new() -> Self {
         Once {
@@ -206,7 +206,7 @@ impl Once {
     ///
     /// ```
     /// futures::executor::block_on(async {
-    ///     let once = gosched_sync::Once::new();
+    ///     let once = gosched::sync::Once::new();
     ///     once.call_once(|| async {}).await;
     /// });
     /// ```
@@ -221,7 +221,7 @@ impl Once {
     /// Whether a call has completed.
     ///
     /// ```
-    /// let once = gosched_sync::Once::new();
+    /// let once = gosched::sync::Once::new();
     /// futures::executor::block_on(once.call_once(|| async {}));
     /// assert!(once.is_completed());
     /// ```

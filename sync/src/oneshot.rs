@@ -50,7 +50,7 @@ struct Shared<T> {
 ///
 /// ```
 /// futures::executor::block_on(async {
-///     let (tx, rx) = gosched_sync::oneshot::channel();
+///     let (tx, rx) = gosched::sync::oneshot::channel();
 ///     std::thread::spawn(move || tx.send("done").unwrap());
 ///     assert_eq!(rx.await, Ok("done"));
 /// });
@@ -114,7 +114,7 @@ impl<T> Sender<T> {
     /// Sends the value; gives it back if the receiver is gone.
     ///
     /// ```
-    /// let (tx, rx) = gosched_sync::oneshot::channel();
+    /// let (tx, rx) = gosched::sync::oneshot::channel();
     /// drop(rx);
     /// assert_eq!(tx.send(1), Err(1));
     /// ```
@@ -137,7 +137,7 @@ impl<T> Sender<T> {
     /// Whether the receiver is gone (a send would fail).
     ///
     /// ```
-    /// let (tx, mut rx) = gosched_sync::oneshot::channel::<()>();
+    /// let (tx, mut rx) = gosched::sync::oneshot::channel::<()>();
     /// rx.close();
     /// assert!(tx.is_closed());
     /// ```
@@ -175,7 +175,7 @@ impl<T> Receiver<T> {
     /// Takes the value if it was sent.
     ///
     /// ```
-    /// use gosched_sync::oneshot::{self, TryRecvError};
+    /// use gosched::sync::oneshot::{self, TryRecvError};
     /// let (tx, mut rx) = oneshot::channel();
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     /// tx.send(3).unwrap();
@@ -224,7 +224,7 @@ impl<T> Receiver<T> {
     /// [`TryRecvError::Closed`].
     ///
     /// ```
-    /// use gosched_sync::oneshot::{self, RecvError};
+    /// use gosched::sync::oneshot::{self, RecvError};
     /// futures::executor::block_on(async {
     ///     let (tx, mut rx) = oneshot::channel::<u32>();
     ///     rx.close();

@@ -111,7 +111,7 @@ impl RwState {
 /// An async reader-writer lock; a waiting writer blocks new readers.
 ///
 /// ```
-/// use gosched_sync::RwLock;
+/// use gosched::sync::RwLock;
 /// futures::executor::block_on(async {
 ///     let l = RwLock::new(1);
 ///     {
@@ -139,7 +139,7 @@ impl<T> RwLock<T> {
     /// A new unlocked lock.
     ///
     /// ```
-    /// let l = gosched_sync::RwLock::new(5);
+    /// let l = gosched::sync::RwLock::new(5);
     /// assert_eq!(l.into_inner(), 5);
     /// ```
     pub fn new(value: T) -> Self {
@@ -156,7 +156,7 @@ impl<T> RwLock<T> {
     /// Consumes the lock, returning the value.
     ///
     /// ```
-    /// assert_eq!(gosched_sync::RwLock::new("v").into_inner(), "v");
+    /// assert_eq!(gosched::sync::RwLock::new("v").into_inner(), "v");
     /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
@@ -167,7 +167,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Locks for reading, waiting behind a writer or a waiting writer.
     ///
     /// ```
-    /// let l = gosched_sync::RwLock::new(1);
+    /// let l = gosched::sync::RwLock::new(1);
     /// assert_eq!(*futures::executor::block_on(l.read()), 1);
     /// ```
     pub fn read(&self) -> RwLockFuture<'_, T, false> {
@@ -180,7 +180,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Locks for writing, waiting until no reader or writer holds it.
     ///
     /// ```
-    /// let l = gosched_sync::RwLock::new(1);
+    /// let l = gosched::sync::RwLock::new(1);
     /// *futures::executor::block_on(l.write()) = 2;
     /// assert_eq!(l.into_inner(), 2);
     /// ```
@@ -194,7 +194,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Locks for reading if that is possible right now.
     ///
     /// ```
-    /// let l = gosched_sync::RwLock::new(1);
+    /// let l = gosched::sync::RwLock::new(1);
     /// let _w = l.try_write().unwrap();
     /// assert!(l.try_read().is_none());
     /// ```
@@ -211,7 +211,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Locks for writing if that is possible right now.
     ///
     /// ```
-    /// let l = gosched_sync::RwLock::new(1);
+    /// let l = gosched::sync::RwLock::new(1);
     /// let _r = l.try_read().unwrap();
     /// assert!(l.try_write().is_none());
     /// ```
@@ -228,7 +228,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Mutable access without locking.
     ///
     /// ```
-    /// let mut l = gosched_sync::RwLock::new(1);
+    /// let mut l = gosched::sync::RwLock::new(1);
     /// *l.get_mut() = 3;
     /// assert_eq!(l.into_inner(), 3);
     /// ```

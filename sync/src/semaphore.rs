@@ -106,7 +106,7 @@ struct SemState {
 /// A weighted, FIFO-fair async semaphore.
 ///
 /// ```
-/// use gosched_sync::Semaphore;
+/// use gosched::sync::Semaphore;
 /// futures::executor::block_on(async {
 ///     let sem = Semaphore::new(3);
 ///     let two = sem.acquire_many(2).await;
@@ -132,7 +132,7 @@ impl Semaphore {
     /// is the queue flag).
     ///
     /// ```
-    /// assert_eq!(gosched_sync::Semaphore::new(4).available_permits(), 4);
+    /// assert_eq!(gosched::sync::Semaphore::new(4).available_permits(), 4);
     /// ```
     pub fn new(permits: usize) -> Self {
         assert!(permits <= MAX_PERMITS, "semaphore permit overflow");
@@ -147,7 +147,7 @@ impl Semaphore {
     /// Permits free right now.
     ///
     /// ```
-    /// let s = gosched_sync::Semaphore::new(1);
+    /// let s = gosched::sync::Semaphore::new(1);
     /// let _p = s.try_acquire().unwrap();
     /// assert_eq!(s.available_permits(), 0);
     /// ```
@@ -164,7 +164,7 @@ impl Semaphore {
     /// If the total would exceed `usize::MAX >> 1`.
     ///
     /// ```
-    /// let s = gosched_sync::Semaphore::new(0);
+    /// let s = gosched::sync::Semaphore::new(0);
     /// s.add_permits(2);
     /// assert_eq!(s.available_permits(), 2);
     /// ```
@@ -176,7 +176,7 @@ impl Semaphore {
     ///
     /// ```
     /// futures::executor::block_on(async {
-    ///     let s = gosched_sync::Semaphore::new(1);
+    ///     let s = gosched::sync::Semaphore::new(1);
     ///     let p = s.acquire().await;
     ///     assert_eq!(p.permits(), 1);
     /// });
@@ -191,7 +191,7 @@ impl Semaphore {
     ///
     /// ```
     /// futures::executor::block_on(async {
-    ///     let s = gosched_sync::Semaphore::new(5);
+    ///     let s = gosched::sync::Semaphore::new(5);
     ///     let p = s.acquire_many(5).await;
     ///     assert_eq!(s.available_permits(), 0);
     ///     drop(p);
@@ -208,7 +208,7 @@ impl Semaphore {
     /// Takes one permit if one is free and nobody is queued.
     ///
     /// ```
-    /// let s = gosched_sync::Semaphore::new(1);
+    /// let s = gosched::sync::Semaphore::new(1);
     /// let p = s.try_acquire();
     /// assert!(p.is_some());
     /// assert!(s.try_acquire().is_none());
@@ -220,7 +220,7 @@ impl Semaphore {
     /// Takes `n` permits if they are free and nobody is queued.
     ///
     /// ```
-    /// let s = gosched_sync::Semaphore::new(2);
+    /// let s = gosched::sync::Semaphore::new(2);
     /// assert!(s.try_acquire_many(3).is_none());
     /// assert!(s.try_acquire_many(2).is_some());
     /// ```
@@ -234,7 +234,7 @@ impl Semaphore {
     /// ```
     /// use std::sync::Arc;
     /// futures::executor::block_on(async {
-    ///     let s = Arc::new(gosched_sync::Semaphore::new(2));
+    ///     let s = Arc::new(gosched::sync::Semaphore::new(2));
     ///     let p = s.clone().acquire_many_owned(2).await;
     ///     std::thread::spawn(move || drop(p)).join().unwrap();
     ///     assert_eq!(s.available_permits(), 2);
@@ -250,7 +250,7 @@ impl Semaphore {
     /// ```
     /// use std::sync::Arc;
     /// futures::executor::block_on(async {
-    ///     let s = Arc::new(gosched_sync::Semaphore::new(1));
+    ///     let s = Arc::new(gosched::sync::Semaphore::new(1));
     ///     let p = s.clone().acquire_owned().await;
     ///     assert_eq!(p.permits(), 1);
     /// });
@@ -531,7 +531,7 @@ impl Permit<'_> {
     /// How many permits this holds.
     ///
     /// ```
-    /// let s = gosched_sync::Semaphore::new(3);
+    /// let s = gosched::sync::Semaphore::new(3);
     /// assert_eq!(s.try_acquire_many(2).unwrap().permits(), 2);
     /// ```
     pub fn permits(&self) -> usize {
@@ -541,7 +541,7 @@ impl Permit<'_> {
     /// Keeps the permits out of the semaphore for good.
     ///
     /// ```
-    /// let s = gosched_sync::Semaphore::new(1);
+    /// let s = gosched::sync::Semaphore::new(1);
     /// s.try_acquire().unwrap().forget();
     /// assert_eq!(s.available_permits(), 0);
     /// ```
@@ -576,7 +576,7 @@ impl OwnedPermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let s = Arc::new(gosched_sync::Semaphore::new(1));
+    /// let s = Arc::new(gosched::sync::Semaphore::new(1));
     /// let p = futures::executor::block_on(s.clone().acquire_owned());
     /// assert_eq!(p.permits(), 1);
     /// ```

@@ -28,8 +28,8 @@ use crate::context::{CancelHandle, Context};
 /// A set of tasks whose first error cancels the others.
 ///
 /// ```
-/// use gosched_sync::TaskGroup;
-/// let rt = gosched_executor::Runtime::builder().procs(2).build().unwrap();
+/// use gosched::sync::TaskGroup;
+/// let rt = gosched::Runtime::builder().procs(2).build().unwrap();
 /// let res = rt.block_on(async {
 ///     let mut g = TaskGroup::new();
 ///     for i in 0..4 {
@@ -50,7 +50,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// A group under the background context.
     ///
     /// ```
-    /// let g = gosched_sync::TaskGroup::<()>::new();
+    /// let g = gosched::sync::TaskGroup::<()>::new();
     /// assert!(g.context().err().is_none());
     /// ```
     pub fn new() -> Self {
@@ -61,7 +61,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// cancels the group's context too.
     ///
     /// ```
-    /// use gosched_sync::{context::Context, TaskGroup};
+    /// use gosched::sync::{context::Context, TaskGroup};
     /// let (parent, cancel) = Context::background().with_cancel();
     /// let g = TaskGroup::<()>::with_context(&parent);
     /// cancel.cancel();
@@ -81,7 +81,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// done, or after [`wait`](Self::wait).
     ///
     /// ```
-    /// let g = gosched_sync::TaskGroup::<()>::new();
+    /// let g = gosched::sync::TaskGroup::<()>::new();
     /// let ctx = g.context().clone(); // move a clone into tasks
     /// assert!(ctx.err().is_none());
     /// ```
@@ -92,7 +92,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// Number of tasks spawned and not yet waited for.
     ///
     /// ```
-    /// let g = gosched_sync::TaskGroup::<()>::new();
+    /// let g = gosched::sync::TaskGroup::<()>::new();
     /// assert_eq!(g.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
@@ -102,7 +102,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// Whether no task was spawned.
     ///
     /// ```
-    /// assert!(gosched_sync::TaskGroup::<()>::new().is_empty());
+    /// assert!(gosched::sync::TaskGroup::<()>::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.handles.is_empty()
@@ -111,9 +111,9 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// Spawns a task into the group (Go's `g.Go(f)`).
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+    /// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
     /// rt.block_on(async {
-    ///     let mut g = gosched_sync::TaskGroup::<std::io::Error>::new();
+    ///     let mut g = gosched::sync::TaskGroup::<std::io::Error>::new();
     ///     g.spawn(async { Ok(()) });
     ///     assert!(g.wait().await.is_ok());
     /// });
@@ -141,8 +141,8 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// panic of a task that panicked, once all tasks are done.
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
-    /// let r: Result<(), &str> = rt.block_on(gosched_sync::TaskGroup::new().wait());
+    /// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
+    /// let r: Result<(), &str> = rt.block_on(gosched::sync::TaskGroup::new().wait());
     /// assert!(r.is_ok());
     /// ```
     pub async fn wait(mut self) -> Result<(), E> {

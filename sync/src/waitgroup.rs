@@ -59,7 +59,7 @@ struct WgState {
 /// Waits for a set of tasks to finish: Go's `sync.WaitGroup`.
 ///
 /// ```
-/// use gosched_sync::WaitGroup;
+/// use gosched::sync::WaitGroup;
 /// futures::executor::block_on(async {
 ///     let wg = WaitGroup::new();
 ///     let mut threads = Vec::new();
@@ -81,7 +81,7 @@ impl WaitGroup {
     /// A group with a count of zero.
     ///
     /// ```
-    /// assert_eq!(gosched_sync::WaitGroup::new().count(), 0);
+    /// assert_eq!(gosched::sync::WaitGroup::new().count(), 0);
     /// ```
     pub fn new() -> Self {
         WaitGroup {
@@ -95,7 +95,7 @@ impl WaitGroup {
     /// Adds `n` to the counter.
     ///
     /// ```
-    /// let wg = gosched_sync::WaitGroup::new();
+    /// let wg = gosched::sync::WaitGroup::new();
     /// wg.add(2);
     /// assert_eq!(wg.count(), 2);
     /// ```
@@ -112,7 +112,7 @@ impl WaitGroup {
     /// as Go). Use [`WaitGroup::token`] to make this impossible.
     ///
     /// ```
-    /// let wg = gosched_sync::WaitGroup::new();
+    /// let wg = gosched::sync::WaitGroup::new();
     /// wg.add(1);
     /// wg.done();
     /// assert_eq!(wg.count(), 0);
@@ -140,7 +140,7 @@ impl WaitGroup {
     /// Adds one and returns a token whose drop calls [`done`](Self::done).
     ///
     /// ```
-    /// let wg = gosched_sync::WaitGroup::new();
+    /// let wg = gosched::sync::WaitGroup::new();
     /// let t = wg.token();
     /// assert_eq!(wg.count(), 1);
     /// drop(t);
@@ -154,7 +154,7 @@ impl WaitGroup {
     /// The current counter.
     ///
     /// ```
-    /// let wg = gosched_sync::WaitGroup::new();
+    /// let wg = gosched::sync::WaitGroup::new();
     /// let _t = wg.token();
     /// assert_eq!(wg.count(), 1);
     /// ```
@@ -166,7 +166,7 @@ impl WaitGroup {
     ///
     /// ```
     /// futures::executor::block_on(async {
-    ///     let wg = gosched_sync::WaitGroup::new();
+    ///     let wg = gosched::sync::WaitGroup::new();
     ///     wg.wait().await; // zero: completes at once
     /// });
     /// ```

@@ -133,9 +133,9 @@ impl Shared {
 /// coop budget does not apply to what it polls.
 ///
 /// ```
-/// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
-/// let n = rt.block_on(gosched_executor::spawn(async {
-///     gosched_executor::block_in_place(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0))
+/// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
+/// let n = rt.block_on(gosched::spawn(async {
+///     gosched::block_in_place(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0))
 /// }));
 /// assert!(n.unwrap() > 0);
 /// ```

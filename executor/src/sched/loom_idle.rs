@@ -123,3 +123,59 @@ fn a_spinning_m_that_loses_its_p_does_not_strand_a_remote_spawn() {
         m2.join().unwrap();
     });
 }
+
+/// A driver wake-up with its `wakep` deferred (`worker::DeferWakeups`):
+/// M2 was idle, blocked in the driver without a P, and its poll readied a
+/// task into the global queue without waking anyone; it then looks for an
+/// idle P itself (`take_p_for_ready_tasks`). Meanwhile M1, holding the
+/// only P with nothing to run, goes idle. Whoever ends up with the P runs
+/// the task: if M2 finds no idle P, M1's re-check after giving its P up
+/// sees the push. A lost task leaves everyone asleep: a loom deadlock.
+#[test]
+fn a_task_readied_by_a_driver_poll_with_its_wakeup_deferred_runs() {
+    loom::model(|| {
+        let shared = Shared::new_for_loom(1);
+        let park1 = shared.all_ms().pop().expect("one M");
+        let park2 = super::idle::MPark::new();
+        let token = {
+            let mut lists = lock(&shared.idle.lists);
+            assert!(Idle::remove_m(&mut lists, &park1));
+            lists.midle.push(park2.clone());
+            shared.idle.pidleget(&mut lists).expect("one P")
+        };
+        lock(shared.ms_list()).push(park2.clone());
+        let m1 = {
+            let shared = shared.clone();
+            loom::thread::spawn(move || Worker::new(shared, park1, 1).holding(token).run())
+        };
+        let ran = Arc::new(AtomicBool::new(false));
+        let main = loom::thread::current();
+        let (task, join) = {
+            let ran = ran.clone();
+            new_blocking_task(async move {
+                ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                main.unpark();
+            })
+        };
+        drop(join);
+        let m2 = {
+            let shared = shared.clone();
+            loom::thread::spawn(move || {
+                // The driver poll's `schedule`, wake-up deferred.
+                shared.inject.push(task);
+                crate::loom::fence(std::sync::atomic::Ordering::SeqCst);
+                let worker = Worker::new(shared.clone(), park2.clone(), 2);
+                match super::worker::take_p_for_ready_tasks(&shared, &park2, 1) {
+                    Some(p) => worker.holding(p).run(),
+                    None => worker.run(),
+                }
+            })
+        };
+        while !ran.load(std::sync::atomic::Ordering::SeqCst) {
+            loom::thread::park();
+        }
+        shared.shutdown(None);
+        m1.join().unwrap();
+        m2.join().unwrap();
+    });
+}

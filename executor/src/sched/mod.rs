@@ -306,7 +306,8 @@ impl Shared {
     /// last task that keeps this scheduler alive, hence "after the borrow".
     #[must_use = "drop the leftovers after the last use of the scheduler"]
     pub(crate) fn schedule(&self, task: Notified, is_yield: bool) -> Leftovers {
-        let local = CURRENT_M.with(|c| {
+        // This scheduler's M on this thread, if the thread is one.
+        let this_m = CURRENT_M.with(|c| {
             let m = c.get();
             if m.is_null() {
                 return None;
@@ -315,29 +316,34 @@ impl Shared {
             // stack for as long as the worker runs, and only this thread
             // reads it.
             let m = unsafe { &*m };
-            if std::ptr::eq(Arc::as_ptr(&m.shared), self) && m.ring().is_some() {
-                Some(m)
-            } else {
-                None
-            }
+            std::ptr::eq(Arc::as_ptr(&m.shared), self).then_some(m)
         });
-        match local {
-            Some(m) => {
-                let ring = m.ring().expect("checked above");
+        match this_m.and_then(|m| m.ring().map(|ring| (m, ring))) {
+            Some((m, ring)) => {
                 ring.put(task, !is_yield, &self.inject);
-                self.wakep();
-                // After wakep's fence: if our P was handed off meanwhile,
-                // the push may sit in an old ring nobody else runs.
+                if m.defer_wakep() {
+                    fence(SeqCst);
+                } else {
+                    self.wakep();
+                }
+                // After the fence (wakep's, or ours when the wake-up is
+                // deferred): if our P was handed off meanwhile, the push
+                // may sit in an old ring nobody else runs.
                 m.after_local_push();
                 Leftovers { _tasks: Vec::new() }
             }
             None => {
                 self.inject.push(task);
-                // wakep begins with a SeqCst fence, which orders the push
-                // before the shutdown load below: with the SeqCst store in
+                // wakep begins with a SeqCst fence (a deferred wake-up
+                // fences here instead), which orders the push before the
+                // shutdown load below: with the SeqCst store in
                 // `shutdown`, either the final drain sees this push or we
                 // see the flag (a Dekker pair).
-                self.wakep();
+                if this_m.is_some_and(|m| m.defer_wakep()) {
+                    fence(SeqCst);
+                } else {
+                    self.wakep();
+                }
                 if self.shutdown.load(SeqCst) {
                     Leftovers {
                         _tasks: std::iter::from_fn(|| self.inject.pop()).collect(),

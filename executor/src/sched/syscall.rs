@@ -60,9 +60,9 @@ use super::worker::{MContext, CURRENT_M};
 /// [`Handle::block_on`](crate::Handle::block_on).
 ///
 /// ```
-/// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+/// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
 /// let len = rt.block_on(rt.spawn(async {
-///     gosched_executor::syscall(|| std::fs::metadata(".").map(|m| m.is_dir()))
+///     gosched::syscall(|| std::fs::metadata(".").map(|m| m.is_dir()))
 /// }));
 /// assert!(len.unwrap().unwrap());
 /// ```

@@ -1,12 +1,16 @@
 //! sysmon: the runtime's monitor thread (Go's `sysmon`).
 //!
 //! One thread per runtime, sleeping 20 µs at first and doubling up to
-//! 10 ms while it finds nothing to do (Go's schedule). Each round it:
+//! 10 ms while it retakes no P (Go's schedule: only a retake resets
+//! the back-off). Each round it:
 //!
 //! 1. **Retakes** a P whose M has been inside one task poll for more than
 //!    10 ms (Go's `forcePreemptNS`), or for more than 1 ms with its thread
-//!    asleep in the kernel (a blocking syscall: Go hands those off at
-//!    once; `sys/` says whether a thread is asleep), while other tasks
+//!    asleep in the kernel all along for the last 0.5 ms or more (a
+//!    blocking syscall: Go hands those off at once; `sys/` says whether a
+//!    thread is asleep and how much CPU time it has had, and a thread in
+//!    a brief lock wait between bursts of work keeps gaining CPU time, so
+//!    it keeps its P), while other tasks
 //!    wait (on that P or in the global queue), and hands it to another M
 //!    (`handoff.rs`). A poll is "one" when the P's poll counter has not
 //!    moved; an M that is merely busy polls many short tasks and is left
@@ -89,7 +93,15 @@ struct PSeen {
     /// The holder M's `syscalltick` when it was last seen inside a
     /// `syscall` (`None`: it was not).
     syscall: Option<u64>,
+    /// The holder thread's CPU time when this stuck poll was first looked
+    /// at for the asleep rule, and when.
+    asleep_probe: Option<(u64, Instant)>,
 }
+
+/// How long the holder of a stuck poll must be seen not running at all
+/// (its CPU time unchanged, asleep at both ends) before the asleep rule
+/// hands its P off.
+const ASLEEP_PROBE: Duration = Duration::from_micros(500);
 
 /// Longest sysmon sleep while some M is inside a `syscall`: Go retakes a
 /// P whose M stays in one syscall across a sysmon tick of 20 µs or more,
@@ -171,18 +183,22 @@ impl Monitor {
     fn round(&mut self, shared: &Arc<Shared>) {
         let now = Instant::now();
         crate::clock::tick(now);
-        let mut acted = self.retake(shared, now);
+        // Only a retake resets the back-off, as in Go (`idle = 0` only
+        // when `retake` did something): the netpoll of step 2 finds
+        // events on every busy server, and counting it would keep sysmon
+        // at 20 µs for 50 rounds out of every 10 ms (thousands of wakes
+        // a second on a loaded 2-core machine for nothing).
+        let acted = self.retake(shared, now);
         // 2. Netpoll, when nobody is parked in it.
         if now.duration_since(self.last_netpoll) >= NETPOLL_EVERY {
             self.last_netpoll = now;
-            if !shared.idle.driver_busy.load(Relaxed) && shared.poll_driver_nonblocking() {
-                acted = true;
+            if !shared.idle.driver_busy.load(Relaxed) {
+                shared.poll_driver_nonblocking();
             }
         }
         // 3. Work queued while every P sleeps.
         if shared.idle.npidle.load(Relaxed) == shared.procs.len() && shared.has_any_work() {
             shared.wakep();
-            acted = true;
         }
         // 4. Trace.
         if self.settings.schedtrace_ms > 0 && now >= self.next_trace {
@@ -207,6 +223,7 @@ impl Monitor {
                     polls: p.metrics.polls.load(Relaxed),
                     since: now,
                     syscall: None,
+                    asleep_probe: None,
                 })
                 .collect();
         }
@@ -219,6 +236,7 @@ impl Monitor {
                     polls,
                     since: now,
                     syscall: None,
+                    asleep_probe: None,
                 };
                 continue;
             }
@@ -232,6 +250,7 @@ impl Monitor {
                     polls,
                     since: now,
                     syscall: None,
+                    asleep_probe: None,
                 };
                 continue;
             }
@@ -247,7 +266,7 @@ impl Monitor {
                 .into_iter()
                 .find(|m| m.cur_p.load(Relaxed) == i);
             let Some(m) = holder else { continue };
-            if stuck_for < RETAKE_AFTER && !crate::sys::thread_asleep(m.tid.load(Relaxed)) {
+            if stuck_for < RETAKE_AFTER && !Self::asleep_all_along(seen, m.tid.load(Relaxed), now) {
                 continue;
             }
             if shared.handoff(i, &m) {
@@ -256,6 +275,29 @@ impl Monitor {
             seen.since = now;
         }
         acted
+    }
+
+    /// The asleep rule of step 1: whether the holder thread `tid` of a
+    /// stuck poll has been blocked in the kernel for at least
+    /// `ASLEEP_PROBE`: asleep now, and its CPU time the same as at the
+    /// first look. A thread merely caught in a brief futex wait (a lock,
+    /// the allocator) between bursts of work reads as asleep at one
+    /// instant but keeps gaining CPU time, so it keeps its P.
+    fn asleep_all_along(seen: &mut PSeen, tid: u32, now: Instant) -> bool {
+        if !crate::sys::thread_asleep(tid) {
+            seen.asleep_probe = None;
+            return false;
+        }
+        let Some(cpu) = crate::sys::thread_cpu_ns(tid) else {
+            return false;
+        };
+        match seen.asleep_probe {
+            Some((first, at)) if first == cpu => now.duration_since(at) >= ASLEEP_PROBE,
+            _ => {
+                seen.asleep_probe = Some((cpu, now));
+                false
+            }
+        }
     }
 
     /// The syscall rule of step 1 (`syscall.rs`, step 3) for P `i`:
@@ -287,7 +329,7 @@ impl Monitor {
         Some(shared.handoff(i, &holder))
     }
 
-    /// Go's back-off: 20 µs while acting, doubling after
+    /// Go's back-off: 20 µs after a retake, doubling after
     /// `IDLE_ROUNDS_BEFORE_BACKOFF` idle rounds up to 10 ms; at most 1 ms
     /// while any P runs; never past the next schedtrace line.
     fn back_off(&mut self, shared: &Shared, acted: bool) {

@@ -69,6 +69,9 @@ pub(crate) struct MContext {
     /// The ring this M owns: its P's ring, or, after a hand-off it has not
     /// yet noticed, its P's *old* ring.
     ring: Cell<*const RunQueue>,
+    /// While this M polls the driver: how many tasks the poll made
+    /// runnable, with their `wakep` deferred (`DeferWakeups`).
+    deferred: Cell<Option<usize>>,
 }
 
 thread_local! {
@@ -87,7 +90,96 @@ pub(crate) fn on_worker() -> bool {
     })
 }
 
+/// After a driver wake-up of the idle M `park` (no hand-off) that readied
+/// `readied` tasks into the global queue (their wake-ups deferred, see
+/// [`DeferWakeups`]): takes an idle P to run them, unless the queue is
+/// empty or `park` was handed a P meanwhile (it is off `midle` then, and
+/// the hand-off reaches it in its next park). When it readied more than
+/// one, it also starts a helper, now that `park` is off `midle` and
+/// cannot be the M woken.
+pub(crate) fn take_p_for_ready_tasks(
+    shared: &Shared,
+    park: &Arc<MPark>,
+    readied: usize,
+) -> Option<PToken> {
+    if shared.inject.is_empty() {
+        return None;
+    }
+    let mut lists = lock(&shared.idle.lists);
+    if !Idle::remove_m(&mut lists, park) {
+        return None;
+    }
+    match shared.idle.pidleget(&mut lists) {
+        Some(p) => {
+            drop(lists);
+            if readied > 1 {
+                shared.wakep();
+            }
+            Some(p)
+        }
+        None => {
+            lists.midle.push(park.clone());
+            None
+        }
+    }
+}
+
+/// Go's `injectglist` rule for tasks a driver poll makes runnable: the M
+/// that polled runs the first itself, so it wakes another M only when the
+/// poll readied two or more (Go starts `min(npidle, n)` Ms for the rest;
+/// we start one spinner, and a spinner that finds work wakes the next).
+/// Calling `wakep` for each ready task instead woke the other M for a lone
+/// socket event it could only fail to steal, then put it back to sleep: a
+/// futex wake, a futex wait and two context switches per poll, for
+/// nothing.
+///
+/// Safety of skipping the wake-ups (no task may be stranded):
+/// - Polling with a P (`find_runnable`): the tasks are in this M's own
+///   ring, and this M goes on to run them.
+/// - Blocked in the driver without a P (`stopm`): the tasks are in the
+///   global queue; after the poll this M takes an idle P itself. If none
+///   is idle, every P is held by a running M, and one that gives its P up
+///   later re-checks the queues after doing so (the idle protocol's step
+///   5), which sees the push: it happened before this M took the idle
+///   lock to look for a P.
+pub(crate) struct DeferWakeups<'a> {
+    m: &'a MContext,
+}
+
+impl<'a> DeferWakeups<'a> {
+    /// Starts deferring the `wakep`s of tasks scheduled on this thread.
+    pub(crate) fn begin(m: &'a MContext) -> Self {
+        m.deferred.set(Some(0));
+        DeferWakeups { m }
+    }
+
+    /// Stops deferring; the number of tasks scheduled meanwhile.
+    pub(crate) fn finish(self) -> usize {
+        self.m.deferred.take().unwrap_or(0)
+    }
+}
+
+impl Drop for DeferWakeups<'_> {
+    fn drop(&mut self) {
+        self.m.deferred.set(None);
+    }
+}
+
 impl MContext {
+    /// Called by `Shared::schedule` after queueing a task from this M's
+    /// thread: true when the task's `wakep` is deferred (this M is polling
+    /// the driver and will run the first task itself; see
+    /// [`DeferWakeups`]).
+    pub(crate) fn defer_wakep(&self) -> bool {
+        match self.deferred.get() {
+            Some(n) => {
+                self.deferred.set(Some(n + 1));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The ring this M owns (null: none), for `Shared::owned_ring`.
     pub(crate) fn ring_ptr(&self) -> *const RunQueue {
         self.ring.get()
@@ -98,6 +190,7 @@ impl MContext {
             shared,
             park,
             token: Cell::new(None),
+            deferred: Cell::new(None),
             p: Cell::new(None),
             ring: Cell::new(std::ptr::null()),
         }
@@ -461,7 +554,11 @@ impl Worker {
                 if let Some(t) = self.globrunqget(shared, &ring, pi) {
                     return Some((t, false));
                 }
+                let defer = DeferWakeups::begin(&self.ctx);
                 shared.poll_driver_nonblocking();
+                if defer.finish() > 1 {
+                    shared.wakep();
+                }
             }
             // 2. Local: runnext (unless its streak is spent), then the ring.
             if self.runnext_streak >= RUNNEXT_STREAK_MAX {
@@ -480,7 +577,12 @@ impl Worker {
                 return Some((t, false));
             }
             // 4. Netpoll, without blocking.
-            if shared.poll_driver_nonblocking() {
+            let defer = DeferWakeups::begin(&self.ctx);
+            let polled = shared.poll_driver_nonblocking();
+            if defer.finish() > 1 {
+                shared.wakep();
+            }
+            if polled {
                 if let Some((t, _)) = ring.pop() {
                     return Some((t, false));
                 }
@@ -649,8 +751,10 @@ impl Worker {
             let spare = shared.nthreads.load(Relaxed) > shared.procs.len();
             let timeout = spare.then_some(shared.config.spare_keep_alive);
             let t0 = self.trace.is_some().then(std::time::Instant::now);
+            let defer = DeferWakeups::begin(&self.ctx);
             let (woken, in_driver) =
                 park.park_once(shared.driver.as_deref(), &shared.idle.driver_busy, timeout);
+            let readied = defer.finish();
             if let (Some(tr), Some(t0), true) = (self.trace.as_mut(), t0, in_driver) {
                 tr.netpoll_wait(t0, std::time::Instant::now());
             }
@@ -670,14 +774,8 @@ impl Worker {
             // Woken without a hand-off: a driver wake-up may have made
             // tasks ready (into the global queue: this M holds no P). Take
             // a P to run them, unless someone hands us one meanwhile.
-            if !shared.inject.is_empty() {
-                let mut lists = lock(&shared.idle.lists);
-                if Idle::remove_m(&mut lists, &park) {
-                    if let Some(p) = shared.idle.pidleget(&mut lists) {
-                        return Wakeup::P(p, false);
-                    }
-                    lists.midle.push(park.clone());
-                }
+            if let Some(p) = take_p_for_ready_tasks(shared, &park, readied) {
+                return Wakeup::P(p, false);
             }
         }
     }

@@ -32,6 +32,19 @@ pub(crate) fn thread_asleep(tid: u32) -> bool {
         .is_some_and(|st| st == "S" || st == "D")
 }
 
+/// Nanoseconds thread `tid` of this process has spent on a CPU, from
+/// `/proc/self/task/<tid>/schedstat` (its first field); `None` when
+/// unknown. Two equal readings some time apart mean the thread did not
+/// run at all in between.
+#[cfg_attr(gosched_loom, allow(dead_code))]
+pub(crate) fn thread_cpu_ns(tid: u32) -> Option<u64> {
+    if tid == 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
 #[cfg(all(test, not(gosched_loom)))]
 mod tests {
     use super::*;
@@ -60,11 +73,15 @@ mod tests {
         assert!(a != 0 && b != 0);
         std::thread::sleep(Duration::from_millis(50));
         assert!(thread_asleep(a), "sleeping thread not seen asleep");
+        let cpu = thread_cpu_ns(a).expect("schedstat readable");
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(thread_cpu_ns(a), Some(cpu), "a sleeping thread ran");
         // A spinning thread is runnable (R) even when descheduled.
         assert!(!thread_asleep(b), "spinning thread seen asleep");
         stop.store(true, Relaxed);
         sleeper.join().unwrap();
         spinner.join().unwrap();
         assert!(!thread_asleep(0));
+        assert_eq!(thread_cpu_ns(0), None);
     }
 }

@@ -10,6 +10,9 @@
 //!   running or runnable user code. False for tid 0 and whenever unknown:
 //!   a false "asleep" would hand off a P from a healthy M, while a false
 //!   "awake" only delays a hand-off to sysmon's slower rule.
+//! - `thread_cpu_ns(tid)`: how long that thread has spent on a CPU, or
+//!   `None` when unknown. sysmon reads it twice to tell a thread blocked
+//!   all along from one caught in a brief wait between bursts of work.
 //!
 //! Linux answers from `/proc`; other platforms answer "unknown", and sysmon
 //! falls back to its time-only rule.
@@ -18,9 +21,9 @@
 mod linux;
 #[cfg(target_os = "linux")]
 #[cfg_attr(gosched_loom, allow(unused_imports))] // loom models run no real M
-pub(crate) use linux::{current_tid, thread_asleep};
+pub(crate) use linux::{current_tid, thread_asleep, thread_cpu_ns};
 
 #[cfg(not(target_os = "linux"))]
 mod other;
 #[cfg(not(target_os = "linux"))]
-pub(crate) use other::{current_tid, thread_asleep};
+pub(crate) use other::{current_tid, thread_asleep, thread_cpu_ns};

@@ -10,3 +10,8 @@ pub(crate) fn current_tid() -> u32 {
 pub(crate) fn thread_asleep(_tid: u32) -> bool {
     false
 }
+
+/// Unknown: `None`.
+pub(crate) fn thread_cpu_ns(_tid: u32) -> Option<u64> {
+    None
+}

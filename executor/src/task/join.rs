@@ -23,15 +23,23 @@ use super::{Notified, WaitReason};
 ///
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] when the task
 /// panicked or was cancelled. Dropping it detaches the task, which keeps
-/// running.
+/// running: unlike Go's `go`, a task can be awaited, but it never has to
+/// be. A `JoinHandle` is `Send`, `Unpin` and a plain `Future`, so it can be
+/// awaited from another task, passed to `block_on`, or raced in
+/// `futures::select!`.
 ///
 /// ```
-/// let rt = gosched_executor::Runtime::builder().procs(2).build().unwrap();
+/// let rt = gosched::Runtime::builder().procs(2).build().unwrap();
 /// let out = rt.block_on(async {
-///     let h = gosched_executor::spawn(async { 6 * 7 });
+///     let h = gosched::spawn(async { 6 * 7 });
 ///     h.await.unwrap()
 /// });
 /// assert_eq!(out, 42);
+///
+/// // Detached: the task runs to its end with nobody awaiting it.
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// drop(rt.spawn(async move { tx.send("done").unwrap() }));
+/// assert_eq!(rx.recv().unwrap(), "done");
 /// ```
 pub struct JoinHandle<T> {
     raw: NonNull<Header>,
@@ -66,6 +74,26 @@ impl<T> JoinHandle<T> {
     /// would poll it (at once if it is idle). A task that already finished
     /// is unaffected. The handle then reports [`JoinError::is_cancelled`],
     /// unless the task completed first.
+    ///
+    /// Cancellation is at await points, as in Go with a `context`: a task
+    /// in the middle of a poll finishes that poll first. On a
+    /// [`spawn_blocking`](crate::spawn_blocking) handle it does nothing:
+    /// a closure cannot be stopped.
+    ///
+    /// ```
+    /// gosched::run(async {
+    ///     let h = gosched::spawn(std::future::pending::<()>());
+    ///     h.abort();
+    ///     assert!(h.await.unwrap_err().is_cancelled());
+    ///
+    ///     let done = gosched::spawn(async { 1 });
+    ///     while !done.is_finished() {
+    ///         gosched::yield_now().await;
+    ///     }
+    ///     done.abort(); // too late: it finished
+    ///     assert_eq!(done.await.unwrap(), 1);
+    /// });
+    /// ```
     pub fn abort(&self) {
         let hdr = self.header();
         if hdr.state.transition_to_notified_and_cancel() == ToNotified::Submit {
@@ -81,12 +109,35 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    /// Whether the task has finished (completed, panicked or cancelled).
+    /// Whether the task has finished (completed, panicked or cancelled):
+    /// when true, awaiting the handle returns at once.
+    ///
+    /// ```
+    /// gosched::run(async {
+    ///     let (tx, rx) = gosched::sync::chan::bounded::<()>(0);
+    ///     let h = gosched::spawn(async move { rx.recv().await });
+    ///     assert!(!h.is_finished(), "parked on the channel");
+    ///     drop(tx);
+    ///     while !h.is_finished() {
+    ///         gosched::yield_now().await;
+    ///     }
+    ///     assert_eq!(h.await.unwrap(), None);
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.header().state.load().is(COMPLETE)
     }
 
-    /// The task's id (Go's goid).
+    /// The task's id (Go's goid): unique within the process, the id a
+    /// [dump](crate::dump()) and a [`JoinError`] show.
+    ///
+    /// ```
+    /// gosched::run(async {
+    ///     let a = gosched::spawn(async {});
+    ///     let b = gosched::spawn(async {});
+    ///     assert_ne!(a.id(), b.id());
+    /// });
+    /// ```
     pub fn id(&self) -> u64 {
         self.header().id()
     }
@@ -211,6 +262,22 @@ enum Repr {
 /// destructors run on an intact stack. A panic in one of those destructors
 /// is caught too and replaces nothing: the first payload is the one
 /// reported.
+///
+/// To re-raise a task's panic in the task that awaits it, as an unjoined
+/// goroutine's panic would end a Go program:
+///
+/// ```
+/// gosched::run(async {
+///     match gosched::spawn(async { 1 + 1 }).await {
+///         Ok(v) => assert_eq!(v, 2),
+///         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+///         Err(e) => panic!("{e}"),
+///     }
+/// });
+/// ```
+///
+/// It converts into `std::io::Error`, so `?` works in functions that
+/// return `io::Result`.
 pub struct JoinError {
     id: u64,
     repr: Repr,
@@ -218,16 +285,42 @@ pub struct JoinError {
 
 impl JoinError {
     /// The task was cancelled (`abort()` or runtime shutdown).
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let parked = rt.spawn(std::future::pending::<()>());
+    /// drop(rt); // shutdown cancels every task
+    /// let err = gosched::block_on(parked).unwrap_err();
+    /// assert!(err.is_cancelled() && !err.is_panic());
+    /// assert_eq!(err.to_string(), format!("task {} was cancelled", err.id()));
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
     }
 
-    /// The task panicked.
+    /// The task panicked. The worker that ran it caught the panic and
+    /// kept running other tasks.
+    ///
+    /// ```
+    /// gosched::run(async {
+    ///     let err = gosched::spawn(async { panic!("bad input") }).await.unwrap_err();
+    ///     assert!(err.is_panic() && !err.is_cancelled());
+    ///     assert!(err.to_string().contains("bad input"));
+    /// });
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
 
-    /// The id of the task.
+    /// The id of the task (see [`JoinHandle::id`]).
+    ///
+    /// ```
+    /// gosched::run(async {
+    ///     let h = gosched::spawn(async { panic!("boom") });
+    ///     let id = h.id();
+    ///     assert_eq!(h.await.unwrap_err().id(), id);
+    /// });
+    /// ```
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -236,9 +329,9 @@ impl JoinError {
     /// [`try_into_panic`](JoinError::try_into_panic).
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
+    /// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
     /// let err = rt.block_on(async {
-    ///     gosched_executor::spawn(async { panic!("boom") }).await.unwrap_err()
+    ///     gosched::spawn(async { panic!("boom") }).await.unwrap_err()
     /// });
     /// assert!(err.is_panic());
     /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
@@ -249,6 +342,16 @@ impl JoinError {
     }
 
     /// The panic payload, or the error back when the task was cancelled.
+    ///
+    /// ```
+    /// gosched::run(async {
+    ///     let h = gosched::spawn(std::future::pending::<()>());
+    ///     h.abort();
+    ///     let err = h.await.unwrap_err();
+    ///     let err = err.try_into_panic().unwrap_err();
+    ///     assert!(err.is_cancelled());
+    /// });
+    /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic(p) => Ok(p.0),

@@ -127,7 +127,7 @@ impl fmt::Display for WaitReason {
 /// gosched task poll it does nothing, so leaf futures may call it freely.
 ///
 /// ```
-/// use gosched_executor::task::{set_wait_reason, WaitReason};
+/// use gosched::task::{set_wait_reason, WaitReason};
 /// set_wait_reason(WaitReason::ChanReceive); // a no-op outside a task
 /// ```
 #[inline]

@@ -21,16 +21,16 @@ use super::{run, with_path, Metadata};
 /// An open file.
 ///
 /// ```
-/// use futures::{AsyncReadExt, AsyncWriteExt};
-/// # gosched_netpoll::Reactor::new().unwrap().block_on(async {
+/// use gosched::io::{AsyncReadExt, AsyncWriteExt};
+/// # gosched::runtime::Reactor::new().unwrap().block_on(async {
 /// let path = std::env::temp_dir().join(format!("gosched-file-doc-{}", std::process::id()));
-/// let mut f = gosched_netpoll::fs::File::create(&path).await?;
+/// let mut f = gosched::fs::File::create(&path).await?;
 /// f.write_all(b"hi there").await?;
 /// f.sync_all().await?;
 /// let mut s = String::new();
-/// gosched_netpoll::fs::File::open(&path).await?.read_to_string(&mut s).await?;
+/// gosched::fs::File::open(&path).await?.read_to_string(&mut s).await?;
 /// assert_eq!(s, "hi there");
-/// gosched_netpoll::fs::remove_file(&path).await?;
+/// gosched::fs::remove_file(&path).await?;
 /// # std::io::Result::Ok(())
 /// # }).unwrap();
 /// ```
@@ -162,16 +162,16 @@ impl fmt::Debug for File {
 /// How to open a file (`std::fs::OpenOptions`).
 ///
 /// ```
-/// # gosched_netpoll::Reactor::new().unwrap().block_on(async {
+/// # gosched::runtime::Reactor::new().unwrap().block_on(async {
 /// let path = std::env::temp_dir().join(format!("gosched-opts-doc-{}", std::process::id()));
-/// let f = gosched_netpoll::fs::OpenOptions::new()
+/// let f = gosched::fs::OpenOptions::new()
 ///     .write(true)
 ///     .create_new(true)
 ///     .open(&path)
 ///     .await?;
 /// f.set_len(10).await?;
 /// assert_eq!(f.metadata().await?.len(), 10);
-/// gosched_netpoll::fs::remove_file(&path).await?;
+/// gosched::fs::remove_file(&path).await?;
 /// # std::io::Result::Ok(())
 /// # }).unwrap();
 /// ```

@@ -13,13 +13,13 @@
 //! Each operation spends one unit of the task's coop budget.
 //!
 //! ```
-//! # gosched_netpoll::Reactor::new().unwrap().block_on(async {
+//! # gosched::runtime::Reactor::new().unwrap().block_on(async {
 //! let dir = std::env::temp_dir().join(format!("gosched-fs-doc-{}", std::process::id()));
-//! gosched_netpoll::fs::create_dir_all(&dir).await?;
+//! gosched::fs::create_dir_all(&dir).await?;
 //! let path = dir.join("hello.txt");
-//! gosched_netpoll::fs::write(&path, b"hello").await?;
-//! assert_eq!(gosched_netpoll::fs::read_to_string(&path).await?, "hello");
-//! gosched_netpoll::fs::remove_dir_all(&dir).await?;
+//! gosched::fs::write(&path, b"hello").await?;
+//! assert_eq!(gosched::fs::read_to_string(&path).await?, "hello");
+//! gosched::fs::remove_dir_all(&dir).await?;
 //! # std::io::Result::Ok(())
 //! # }).unwrap();
 //! ```

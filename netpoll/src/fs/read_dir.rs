@@ -18,8 +18,8 @@ use super::{run, with_path, FileType, Metadata};
 ///
 /// ```
 /// use futures::StreamExt;
-/// # gosched_netpoll::Reactor::new().unwrap().block_on(async {
-/// let mut entries = gosched_netpoll::fs::read_dir(".").await?;
+/// # gosched::runtime::Reactor::new().unwrap().block_on(async {
+/// let mut entries = gosched::fs::read_dir(".").await?;
 /// let mut n = 0;
 /// while let Some(entry) = entries.next().await {
 ///     let entry = entry?;

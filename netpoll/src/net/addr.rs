@@ -38,9 +38,8 @@ use sealed::Resolve;
 /// `std::net::ToSocketAddrs` is implemented for. Sealed.
 ///
 /// ```
-/// use gosched_netpoll::net::lookup_host;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// let addrs = reactor.block_on(lookup_host(("127.0.0.1", 80))).unwrap();
+/// use gosched::net::lookup_host;
+/// let addrs = gosched::run(lookup_host(("127.0.0.1", 80))).unwrap();
 /// assert_eq!(addrs[0].port(), 80);
 /// ```
 pub trait ToSocketAddrs: sealed::Sealed {}
@@ -111,8 +110,7 @@ impl<T: sealed::Sealed + ?Sized> sealed::Sealed for &T {
 /// blocking thread.
 ///
 /// ```
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// let addrs = reactor.block_on(gosched_netpoll::net::lookup_host("localhost:7000")).unwrap();
+/// let addrs = gosched::run(gosched::net::lookup_host("localhost:7000")).unwrap();
 /// assert!(addrs.iter().all(|a| a.ip().is_loopback()));
 /// ```
 pub async fn lookup_host<A: ToSocketAddrs>(addr: A) -> io::Result<Vec<SocketAddr>> {

@@ -14,7 +14,6 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use crate::reactor::Reactor;
-use crate::time::sleep::far_deadline;
 use crate::time::Sleep;
 
 /// First delay after EMFILE/ENFILE.
@@ -64,10 +63,7 @@ impl Backoff {
         };
         self.delay = Some(d);
         self.count += 1;
-        self.sleep = Some(Sleep::new_in(
-            reactor.clone(),
-            far_deadline(std::time::Instant::now(), d),
-        ));
+        self.sleep = Some(Sleep::after(reactor.clone(), d));
     }
 
     /// Waits out the sleep in progress, if any. When the reactor shut

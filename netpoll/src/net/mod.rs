@@ -18,15 +18,19 @@ mod fd_impls;
 mod addr;
 mod backlog;
 mod backoff;
+mod read_uninit;
 mod tcp_listener;
 mod tcp_split;
 mod tcp_stream;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod udp;
 mod unix_datagram;
 mod unix_listener;
 mod unix_stream;
 
 pub use addr::{lookup_host, ToSocketAddrs};
+pub use read_uninit::AsyncReadUninit;
 pub use std::os::unix::net::SocketAddr as UnixSocketAddr;
 pub use tcp_listener::{Incoming, TcpListener};
 pub use tcp_split::{OwnedReadHalf, OwnedWriteHalf};

@@ -31,9 +31,8 @@ use crate::reactor::poll_io::{ListedWait, PollIo};
 /// A TCP socket server, listening for connections.
 ///
 /// ```
-/// use gosched_netpoll::net::{TcpListener, TcpStream};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::net::{TcpListener, TcpStream};
+/// gosched::run(async {
 ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 ///     let addr = listener.local_addr().unwrap();
 ///     let (accepted, connected) = futures::join!(listener.accept(), TcpStream::connect(addr));
@@ -54,8 +53,7 @@ impl TcpListener {
     /// `somaxconn`).
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let l = reactor.block_on(gosched_netpoll::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    /// let l = gosched::run(gosched::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     /// assert_ne!(l.local_addr().unwrap().port(), 0);
     /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
@@ -71,10 +69,10 @@ impl TcpListener {
     /// registers it with the current reactor.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
     /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// let l = gosched_netpoll::net::TcpListener::from_std(std_listener).unwrap();
+    /// let l = gosched::net::TcpListener::from_std(std_listener).unwrap();
     /// ```
     #[track_caller]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
@@ -93,9 +91,8 @@ impl TcpListener {
     /// Accepts a connection; returns it and the peer's address.
     ///
     /// ```
-    /// use gosched_netpoll::net::{TcpListener, TcpStream};
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
+    /// use gosched::net::{TcpListener, TcpStream};
+    /// gosched::run(async {
     ///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     ///     let addr = l.local_addr().unwrap();
     ///     let (a, c) = futures::join!(l.accept(), TcpStream::connect(addr));
@@ -112,9 +109,8 @@ impl TcpListener {
     ///
     /// ```
     /// use futures::StreamExt;
-    /// use gosched_netpoll::net::{TcpListener, TcpStream};
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
+    /// use gosched::net::{TcpListener, TcpStream};
+    /// gosched::run(async {
     ///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     ///     let addr = l.local_addr().unwrap();
     ///     let mut incoming = l.incoming();
@@ -133,8 +129,7 @@ impl TcpListener {
     /// The address the listener is bound to.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let l = reactor.block_on(gosched_netpoll::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    /// let l = gosched::run(gosched::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     /// assert!(l.local_addr().unwrap().ip().is_loopback());
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -145,8 +140,7 @@ impl TcpListener {
     /// was free (EMFILE/ENFILE), over the listener's life.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let l = reactor.block_on(gosched_netpoll::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    /// let l = gosched::run(gosched::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     /// assert_eq!(l.accept_backoffs(), 0);
     /// ```
     pub fn accept_backoffs(&self) -> u64 {
@@ -193,9 +187,8 @@ impl fmt::Debug for TcpListener {
 ///
 /// ```
 /// use futures::StreamExt;
-/// use gosched_netpoll::net::{TcpListener, TcpStream};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::net::{TcpListener, TcpStream};
+/// gosched::run(async {
 ///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
 ///     let addr = l.local_addr().unwrap();
 ///     let accepted = l.incoming().take(2).collect::<Vec<_>>();

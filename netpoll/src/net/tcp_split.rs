@@ -20,10 +20,9 @@ use super::tcp_stream::TcpStream;
 /// The read half of a [`TcpStream`], from [`TcpStream::into_split`].
 ///
 /// ```
-/// use futures::{AsyncReadExt, AsyncWriteExt};
-/// use gosched_netpoll::net::{TcpListener, TcpStream};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::io::{AsyncReadExt, AsyncWriteExt};
+/// use gosched::net::{TcpListener, TcpStream};
+/// gosched::run(async {
 ///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
 ///     let addr = l.local_addr().unwrap();
 ///     let (a, c) = futures::join!(l.accept(), TcpStream::connect(addr));
@@ -38,17 +37,16 @@ use super::tcp_stream::TcpStream;
 /// });
 /// ```
 pub struct OwnedReadHalf {
-    inner: Arc<TcpStream>,
+    pub(super) inner: Arc<TcpStream>,
 }
 
 /// The write half of a [`TcpStream`], from [`TcpStream::into_split`].
 /// Dropping it shuts down the write side.
 ///
 /// ```
-/// use futures::AsyncReadExt;
-/// use gosched_netpoll::net::{TcpListener, TcpStream};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::io::AsyncReadExt;
+/// use gosched::net::{TcpListener, TcpStream};
+/// gosched::run(async {
 ///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
 ///     let addr = l.local_addr().unwrap();
 ///     let (a, c) = futures::join!(l.accept(), TcpStream::connect(addr));

@@ -32,10 +32,9 @@ use crate::reactor::Reactor;
 /// or a channel instead.
 ///
 /// ```
-/// use futures::{AsyncReadExt, AsyncWriteExt};
-/// use gosched_netpoll::net::{TcpListener, TcpStream};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::io::{AsyncReadExt, AsyncWriteExt};
+/// use gosched::net::{TcpListener, TcpStream};
+/// gosched::run(async {
 ///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
 ///     let addr = l.local_addr().unwrap();
 ///     let (a, c) = futures::join!(l.accept(), TcpStream::connect(addr));
@@ -58,11 +57,10 @@ impl TcpStream {
     ///
     /// ```
     /// use std::io::ErrorKind;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
+    /// gosched::run(async {
     ///     // Bind then drop, to find a port with no listener.
     ///     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    ///     let err = gosched_netpoll::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap_err();
+    ///     let err = gosched::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap_err();
     ///     assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
     /// });
     /// ```
@@ -83,11 +81,11 @@ impl TcpStream {
     /// registers it with the current reactor.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
     /// let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     /// let s = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    /// let s = gosched_netpoll::net::TcpStream::from_std(s).unwrap();
+    /// let s = gosched::net::TcpStream::from_std(s).unwrap();
     /// assert_eq!(s.peer_addr().unwrap(), l.local_addr().unwrap());
     /// ```
     #[track_caller]
@@ -128,10 +126,10 @@ impl TcpStream {
     /// The local address of the connection.
     ///
     /// ```
-    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// # let _enter = reactor.enter();
+    /// # let rt = gosched::Runtime::new().unwrap();
+    /// # let _enter = rt.handle().enter();
     /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// # let s = gosched::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
     /// assert!(s.local_addr().unwrap().ip().is_loopback());
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -141,10 +139,10 @@ impl TcpStream {
     /// The remote address of the connection.
     ///
     /// ```
-    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// # let _enter = reactor.enter();
+    /// # let rt = gosched::Runtime::new().unwrap();
+    /// # let _enter = rt.handle().enter();
     /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// # let s = gosched::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
     /// assert_eq!(s.peer_addr().unwrap(), l.local_addr().unwrap());
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
@@ -154,10 +152,10 @@ impl TcpStream {
     /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
     ///
     /// ```
-    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// # let _enter = reactor.enter();
+    /// # let rt = gosched::Runtime::new().unwrap();
+    /// # let _enter = rt.handle().enter();
     /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// # let s = gosched::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
     /// s.set_nodelay(true).unwrap();
     /// assert!(s.nodelay().unwrap());
     /// ```
@@ -168,10 +166,10 @@ impl TcpStream {
     /// Whether `TCP_NODELAY` is set.
     ///
     /// ```
-    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// # let _enter = reactor.enter();
+    /// # let rt = gosched::Runtime::new().unwrap();
+    /// # let _enter = rt.handle().enter();
     /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// # let s = gosched::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
     /// let _ = s.nodelay().unwrap();
     /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
@@ -182,10 +180,10 @@ impl TcpStream {
     /// writes sends FIN: the peer reads EOF.
     ///
     /// ```
-    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// # let _enter = reactor.enter();
+    /// # let rt = gosched::Runtime::new().unwrap();
+    /// # let _enter = rt.handle().enter();
     /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// # let s = gosched::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
     /// s.shutdown(std::net::Shutdown::Write).unwrap();
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
@@ -196,10 +194,10 @@ impl TcpStream {
     /// tasks. Dropping the write half shuts down writes.
     ///
     /// ```
-    /// # let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// # let _enter = reactor.enter();
+    /// # let rt = gosched::Runtime::new().unwrap();
+    /// # let _enter = rt.handle().enter();
     /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// # let s = gosched_netpoll::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
+    /// # let s = gosched::net::TcpStream::from_std(std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap()).unwrap();
     /// let (read_half, write_half) = s.into_split();
     /// assert_eq!(read_half.peer_addr().unwrap(), write_half.peer_addr().unwrap());
     /// ```

@@ -16,9 +16,8 @@ use crate::reactor::poll_io::PollIo;
 /// A UDP socket.
 ///
 /// ```
-/// use gosched_netpoll::net::UdpSocket;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// use gosched::net::UdpSocket;
+/// gosched::run(async {
 ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
 ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
 ///     a.send_to(b"hello", b.local_addr().unwrap()).await.unwrap();
@@ -35,8 +34,7 @@ impl UdpSocket {
     /// Binds to `addr` (the first of its addresses that binds).
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let s = reactor.block_on(gosched_netpoll::net::UdpSocket::bind("127.0.0.1:0")).unwrap();
+    /// let s = gosched::run(gosched::net::UdpSocket::bind("127.0.0.1:0")).unwrap();
     /// assert_ne!(s.local_addr().unwrap().port(), 0);
     /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
@@ -50,10 +48,10 @@ impl UdpSocket {
     /// the current reactor.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
     /// let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    /// let s = gosched_netpoll::net::UdpSocket::from_std(s).unwrap();
+    /// let s = gosched::net::UdpSocket::from_std(s).unwrap();
     /// ```
     #[track_caller]
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
@@ -72,9 +70,8 @@ impl UdpSocket {
     /// [`recv`](UdpSocket::recv) to it.
     ///
     /// ```
-    /// use gosched_netpoll::net::UdpSocket;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
+    /// use gosched::net::UdpSocket;
+    /// gosched::run(async {
     ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     ///     a.connect(b.local_addr().unwrap()).await.unwrap();
@@ -127,9 +124,8 @@ impl UdpSocket {
     /// The connected peer's address.
     ///
     /// ```
-    /// use gosched_netpoll::net::UdpSocket;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
+    /// use gosched::net::UdpSocket;
+    /// gosched::run(async {
     ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     ///     assert!(a.peer_addr().is_err());
     ///     a.connect("127.0.0.1:9").await.unwrap();

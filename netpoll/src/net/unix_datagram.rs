@@ -14,9 +14,8 @@ use crate::reactor::poll_io::PollIo;
 /// A Unix-domain datagram socket.
 ///
 /// ```
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
-///     let (a, b) = gosched_netpoll::net::UnixDatagram::pair().unwrap();
+/// gosched::run(async {
+///     let (a, b) = gosched::net::UnixDatagram::pair().unwrap();
 ///     a.send(b"dgram").await.unwrap();
 ///     let mut buf = [0; 8];
 ///     let n = b.recv(&mut buf).await.unwrap();
@@ -40,10 +39,9 @@ impl UnixDatagram {
     /// ```
     /// let path = std::env::temp_dir().join(format!("gosched-doc-dg-{}", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
-    ///     let server = gosched_netpoll::net::UnixDatagram::bind(&path).unwrap();
-    ///     let client = gosched_netpoll::net::UnixDatagram::unbound().unwrap();
+    /// gosched::run(async {
+    ///     let server = gosched::net::UnixDatagram::bind(&path).unwrap();
+    ///     let client = gosched::net::UnixDatagram::unbound().unwrap();
     ///     client.send_to(b"hi", &path).await.unwrap();
     ///     let mut buf = [0; 2];
     ///     let (n, _from) = server.recv_from(&mut buf).await.unwrap();
@@ -77,10 +75,10 @@ impl UnixDatagram {
     /// the current reactor.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
     /// let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
-    /// let s = gosched_netpoll::net::UnixDatagram::from_std(s).unwrap();
+    /// let s = gosched::net::UnixDatagram::from_std(s).unwrap();
     /// ```
     #[track_caller]
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
@@ -93,10 +91,10 @@ impl UnixDatagram {
     /// ```
     /// let path = std::env::temp_dir().join(format!("gosched-doc-dgc-{}", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let server = gosched_netpoll::net::UnixDatagram::bind(&path).unwrap();
-    /// let client = gosched_netpoll::net::UnixDatagram::unbound().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let server = gosched::net::UnixDatagram::bind(&path).unwrap();
+    /// let client = gosched::net::UnixDatagram::unbound().unwrap();
     /// client.connect(&path).unwrap();
     /// std::fs::remove_file(&path).unwrap();
     /// ```
@@ -136,9 +134,9 @@ impl UnixDatagram {
     /// The local address.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let s = gosched_netpoll::net::UnixDatagram::unbound().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let s = gosched::net::UnixDatagram::unbound().unwrap();
     /// assert!(s.local_addr().unwrap().is_unnamed());
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -148,9 +146,9 @@ impl UnixDatagram {
     /// The connected peer's address.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let (a, _b) = gosched_netpoll::net::UnixDatagram::pair().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let (a, _b) = gosched::net::UnixDatagram::pair().unwrap();
     /// assert!(a.peer_addr().unwrap().is_unnamed());
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {

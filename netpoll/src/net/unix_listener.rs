@@ -19,11 +19,10 @@ use crate::reactor::poll_io::{ListedWait, PollIo};
 /// A Unix-domain socket server.
 ///
 /// ```
-/// use gosched_netpoll::net::{UnixListener, UnixStream};
+/// use gosched::net::{UnixListener, UnixStream};
 /// let dir = std::env::temp_dir().join(format!("gosched-doc-{}", std::process::id()));
 /// let _ = std::fs::remove_file(&dir);
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// gosched::run(async {
 ///     let l = UnixListener::bind(&dir).unwrap();
 ///     let (a, c) = futures::join!(l.accept(), UnixStream::connect(&dir));
 ///     assert!(a.is_ok() && c.is_ok());
@@ -54,10 +53,10 @@ impl UnixListener {
     /// ```
     /// let path = std::env::temp_dir().join(format!("gosched-doc-fs-{}", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
     /// let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    /// let l = gosched_netpoll::net::UnixListener::from_std(l).unwrap();
+    /// let l = gosched::net::UnixListener::from_std(l).unwrap();
     /// std::fs::remove_file(&path).unwrap();
     /// ```
     #[track_caller]
@@ -85,9 +84,9 @@ impl UnixListener {
     /// ```
     /// let path = std::env::temp_dir().join(format!("gosched-doc-la-{}", std::process::id()));
     /// let _ = std::fs::remove_file(&path);
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let l = gosched_netpoll::net::UnixListener::bind(&path).unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let l = gosched::net::UnixListener::bind(&path).unwrap();
     /// assert_eq!(l.local_addr().unwrap().as_pathname(), Some(path.as_path()));
     /// std::fs::remove_file(&path).unwrap();
     /// ```

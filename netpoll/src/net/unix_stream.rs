@@ -20,10 +20,9 @@ use crate::reactor::Reactor;
 /// one waiting task per direction; a second one is queued, never lost.
 ///
 /// ```
-/// use futures::{AsyncReadExt, AsyncWriteExt};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
-///     let (mut a, mut b) = gosched_netpoll::net::UnixStream::pair().unwrap();
+/// use gosched::io::{AsyncReadExt, AsyncWriteExt};
+/// gosched::run(async {
+///     let (mut a, mut b) = gosched::net::UnixStream::pair().unwrap();
 ///     a.write_all(b"ping").await.unwrap();
 ///     let mut buf = [0; 4];
 ///     b.read_exact(&mut buf).await.unwrap();
@@ -31,7 +30,7 @@ use crate::reactor::Reactor;
 /// });
 /// ```
 pub struct UnixStream {
-    io: PollIo<mio::net::UnixStream>,
+    pub(super) io: PollIo<mio::net::UnixStream>,
 }
 
 impl UnixStream {
@@ -62,10 +61,10 @@ impl UnixStream {
     /// the current reactor.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
     /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-    /// let a = gosched_netpoll::net::UnixStream::from_std(a).unwrap();
+    /// let a = gosched::net::UnixStream::from_std(a).unwrap();
     /// ```
     #[track_caller]
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
@@ -100,9 +99,9 @@ impl UnixStream {
     /// The local address.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let (a, _b) = gosched_netpoll::net::UnixStream::pair().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let (a, _b) = gosched::net::UnixStream::pair().unwrap();
     /// assert!(a.local_addr().unwrap().is_unnamed());
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -112,9 +111,9 @@ impl UnixStream {
     /// The peer's address.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let (a, _b) = gosched_netpoll::net::UnixStream::pair().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let (a, _b) = gosched::net::UnixStream::pair().unwrap();
     /// assert!(a.peer_addr().unwrap().is_unnamed());
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
@@ -124,9 +123,9 @@ impl UnixStream {
     /// Shuts down reads, writes or both.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let (a, _b) = gosched_netpoll::net::UnixStream::pair().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let (a, _b) = gosched::net::UnixStream::pair().unwrap();
     /// a.shutdown(std::net::Shutdown::Both).unwrap();
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {

@@ -88,8 +88,8 @@ fn reap_orphans() {
 /// A command to run (std's `Command`, with async `spawn` results).
 ///
 /// ```
-/// # gosched_netpoll::Reactor::new().unwrap().block_on(async {
-/// let out = gosched_netpoll::process::Command::new("echo")
+/// # gosched::runtime::Reactor::new().unwrap().block_on(async {
+/// let out = gosched::process::Command::new("echo")
 ///     .arg("hello")
 ///     .output()
 ///     .await?;

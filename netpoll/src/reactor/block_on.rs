@@ -53,9 +53,9 @@ impl Reactor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let v = reactor.block_on(async {
-    ///     gosched_netpoll::time::sleep(Duration::from_millis(2)).await;
+    ///     gosched::time::sleep(Duration::from_millis(2)).await;
     ///     7
     /// });
     /// assert_eq!(v, 7);

@@ -35,7 +35,7 @@ pub(crate) const NO_REACTOR: &str = "gosched: sockets and timers need a gosched 
 /// [`Reactor::enter`]. Not `Send`: it must drop on the thread that made it.
 ///
 /// ```
-/// use gosched_netpoll::Reactor;
+/// use gosched::runtime::Reactor;
 /// let outer = Reactor::new().unwrap();
 /// let inner = Reactor::new().unwrap();
 /// let _a = outer.enter();
@@ -64,9 +64,9 @@ impl Reactor {
     /// drops, so sockets and timers made here register with it.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let guard = reactor.enter();
-    /// assert!(gosched_netpoll::Reactor::try_current().is_some());
+    /// assert!(gosched::runtime::Reactor::try_current().is_some());
     /// drop(guard);
     /// ```
     pub fn enter(&self) -> EnterGuard {
@@ -80,7 +80,7 @@ impl Reactor {
     /// The current reactor, if any (see the module docs).
     ///
     /// ```
-    /// assert!(gosched_netpoll::Reactor::try_current().is_none());
+    /// assert!(gosched::runtime::Reactor::try_current().is_none());
     /// ```
     pub fn try_current() -> Option<Reactor> {
         if let Some(r) = ENTERED.try_with(|e| e.borrow().clone()).ok().flatten() {
@@ -99,9 +99,9 @@ impl Reactor {
     /// [`Reactor::enter`].
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let _guard = reactor.enter();
-    /// let _same = gosched_netpoll::Reactor::current();
+    /// let _same = gosched::runtime::Reactor::current();
     /// ```
     #[track_caller]
     pub fn current() -> Reactor {

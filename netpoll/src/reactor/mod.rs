@@ -101,7 +101,7 @@ const EVENTS_CAPACITY: usize = 1024;
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::{time, Reactor};
+/// use gosched::{runtime::Reactor, time};
 ///
 /// let reactor = Reactor::new().unwrap();
 /// reactor.block_on(async {
@@ -149,7 +149,7 @@ impl Reactor {
     /// no timers.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// assert_eq!(reactor.num_registrations(), 0);
     /// ```
     pub fn new() -> io::Result<Reactor> {
@@ -178,9 +178,9 @@ impl Reactor {
     /// Number of sockets registered with this reactor.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let _enter = reactor.enter();
-    /// let socket = gosched_netpoll::net::UdpSocket::from_std(
+    /// let socket = gosched::net::UdpSocket::from_std(
     ///     std::net::UdpSocket::bind("127.0.0.1:0").unwrap(),
     /// )
     /// .unwrap();
@@ -198,9 +198,9 @@ impl Reactor {
     /// ```
     /// use std::time::Duration;
     /// use futures::FutureExt;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// let _enter = reactor.enter();
-    /// let mut sleep = gosched_netpoll::time::sleep(Duration::from_secs(60));
+    /// let mut sleep = gosched::time::sleep(Duration::from_secs(60));
     /// assert!((&mut sleep).now_or_never().is_none());
     /// assert_eq!(reactor.num_timers(), 1);
     /// drop(sleep);
@@ -214,7 +214,7 @@ impl Reactor {
     /// this is the high-water mark of timers alive at once.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// assert_eq!(reactor.timer_capacity(), 0);
     /// ```
     pub fn timer_capacity(&self) -> usize {
@@ -224,7 +224,7 @@ impl Reactor {
     /// When the reactor must next be polled for timers, if any is set.
     ///
     /// ```
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
+    /// let reactor = gosched::runtime::Reactor::new().unwrap();
     /// assert!(reactor.next_timer().is_none());
     /// ```
     pub fn next_timer(&self) -> Option<Instant> {
@@ -293,7 +293,7 @@ impl Reactor {
 }
 
 impl Inner {
-    fn unpark(&self) {
+    pub(crate) fn unpark(&self) {
         if self.latch.set() {
             // An error here means the eventfd is gone (reactor dropping) or
             // its counter is saturated, which already wakes the poller.
@@ -323,7 +323,9 @@ impl Inner {
         if blocking && self.latch.take() {
             timeout = Some(Duration::ZERO);
         }
-        let timeout = self.timers.park_timeout(timeout);
+        let (timeout, may_advance) = self
+            .timers
+            .park_timeout(timeout, || blocking && self.runtime_is_idle());
         let Poller {
             poll,
             events,
@@ -341,7 +343,36 @@ impl Inner {
         for w in wake.drain(..) {
             w.wake();
         }
-        self.timers.fire(Instant::now(), fired);
+        // A paused clock jumps only when the poll brought nothing: no I/O
+        // readiness and no unpark (`time::driver`, "auto-advance").
+        if may_advance && events.is_empty() {
+            self.timers.auto_advance(fired);
+        } else {
+            self.timers.fire(self.timers.now(), fired);
+        }
+    }
+
+    /// Whether the runtime this reactor drives has nothing to do, for a
+    /// paused clock's auto-advance (`time::driver`): no tracked `block_on`
+    /// future is running or woken, and the runtime whose M is parking here
+    /// says it is idle. A reactor that no runtime drives (`block_on` on a
+    /// bare reactor) is idle whenever its poller parks.
+    fn runtime_is_idle(&self) -> bool {
+        if self.timers.inhibitor().load(Ordering::SeqCst) != 0 {
+            return false;
+        }
+        gosched_executor::Handle::with_current(|h| match h {
+            Some(h)
+                if h.driver().is_some_and(|d| {
+                    d.as_any()
+                        .downcast_ref::<Reactor>()
+                        .is_some_and(|r| std::ptr::eq(&*r.inner, self))
+                }) =>
+            {
+                h.is_idle()
+            }
+            _ => true,
+        })
     }
 
     /// Stores each event's readiness in its registration, skipping events

@@ -252,6 +252,34 @@ where
         self.poll_stream_io(cx, Direction::Read, buf.len(), |mut s| s.read(buf))
     }
 
+    /// Reads into possibly uninitialised memory: `read(2)` on the raw fd
+    /// writes straight into `buf`, so callers with spare capacity (hyper's
+    /// and tokio's read buffers) need not zero it first. On `Ok(n)` the
+    /// first `n` bytes of `buf` are initialised.
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>>
+    where
+        E: std::os::fd::AsRawFd,
+    {
+        let len = buf.len();
+        let ptr = buf.as_mut_ptr().cast::<libc::c_void>();
+        self.poll_stream_io(cx, Direction::Read, len, |s| {
+            // SAFETY: `ptr` points at `len` writable bytes borrowed from
+            // `buf` for this whole call; read(2) only writes into them
+            // (never reads), so their being uninitialised is fine, and the
+            // fd is this source's, open while `self` lives.
+            let n = unsafe { libc::read(s.as_raw_fd(), ptr, len) };
+            if n < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        })
+    }
+
     pub(crate) fn poll_read_vectored(
         &self,
         cx: &mut Context<'_>,

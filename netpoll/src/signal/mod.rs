@@ -40,7 +40,7 @@ use gosched_sync::context::{CancelHandle, Context};
 /// A Unix signal gosched can deliver.
 ///
 /// ```
-/// use gosched_netpoll::signal::Signal;
+/// use gosched::signal::Signal;
 /// assert_eq!(Signal::Interrupt.number(), 2);
 /// assert_eq!(Signal::from_number(15), Some(Signal::Terminate));
 /// ```
@@ -286,13 +286,13 @@ pub(crate) fn watch(sig: Signal, f: fn()) -> io::Result<()> {
 /// the signals).
 ///
 /// ```
-/// use gosched_netpoll::signal::{self, Signal};
-/// # let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// # let _enter = reactor.enter();
+/// use gosched::signal::{self, Signal};
+/// # let rt = gosched::Runtime::new().unwrap();
+/// # let _enter = rt.handle().enter();
 /// let rx = signal::notify(&[Signal::User2]).unwrap();
 /// // SAFETY: raising a signal this process handles (a listener exists).
 /// unsafe { libc::raise(libc::SIGUSR2) };
-/// assert_eq!(reactor.block_on(rx.recv()), Some(Signal::User2));
+/// assert_eq!(rt.block_on(rx.recv()), Some(Signal::User2));
 /// ```
 #[track_caller]
 pub fn notify(signals: &[Signal]) -> io::Result<chan::Receiver<Signal>> {
@@ -305,8 +305,8 @@ pub fn notify(signals: &[Signal]) -> io::Result<chan::Receiver<Signal>> {
 /// the process.
 ///
 /// ```no_run
-/// gosched_netpoll::Reactor::new().unwrap().block_on(async {
-///     gosched_netpoll::signal::ctrl_c().await.unwrap();
+/// gosched::run(async {
+///     gosched::signal::ctrl_c().await.unwrap();
 ///     println!("shutting down");
 /// });
 /// ```
@@ -322,14 +322,14 @@ pub async fn ctrl_c() -> io::Result<()> {
 /// the default action: a second Ctrl-C ends the process, as in Go.
 ///
 /// ```
-/// use gosched_netpoll::signal::{self, Signal};
-/// use gosched_sync::context::Context;
-/// # let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// # let _enter = reactor.enter();
+/// use gosched::signal::{self, Signal};
+/// use gosched::sync::context::Context;
+/// # let rt = gosched::Runtime::new().unwrap();
+/// # let _enter = rt.handle().enter();
 /// let (ctx, _stop) = signal::notify_context(&Context::background(), &[Signal::User1]).unwrap();
 /// // SAFETY: raising a signal this process handles (a listener exists).
 /// unsafe { libc::raise(libc::SIGUSR1) };
-/// reactor.block_on(ctx.done());
+/// rt.block_on(ctx.done());
 /// assert!(ctx.err().is_some());
 /// ```
 #[track_caller]

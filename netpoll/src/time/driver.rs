@@ -32,14 +32,56 @@
 //!
 //! Counts are kept in an atomic so `Driver::has_waiters` reads them without
 //! taking the lock.
+//!
+//! # The paused clock and auto-advance
+//!
+//! The clock (`clock.rs`) is read by every step above. While it is
+//! paused, time moves only when someone moves it:
+//!
+//! - [`Timers::advance`] (`time::advance`) moves it by a duration and fires
+//!   what became due, on the caller's thread.
+//! - Auto-advance: a *blocking* turn of the poller whose runtime is idle
+//!   jumps it to the next timer, so a test of an hour-long timeout runs at
+//!   once. The runtime is idle when every P is idle, no task is queued, no
+//!   `spawn_blocking` closure runs ([`gosched_executor::Handle::is_idle`])
+//!   and no tracked `block_on` future is running or woken
+//!   ([`Timers::inhibitor`]). Only the M parked in the netpoller turns it
+//!   that way, and an M parks there only after giving its P up, so with
+//!   several Ps auto-advance happens only once the last busy P has gone
+//!   idle: the same rule as tokio's "when the runtime has nothing else to
+//!   do", for every P at once. Protocol ([`Timers::park_timeout`],
+//!   [`Timers::auto_advance`]):
+//!   1. Idle and a timer is set: poll with a zero timeout.
+//!   2. Nothing came back from the poll (no I/O event, no unpark): move
+//!      the clock to the next expiring slot and fire it; repeat (a slot of
+//!      an upper level only cascades) until something fires.
+//!   3. Not idle (a P still runs a task): poll for at most
+//!      [`PAUSED_RECHECK`] of real time and look again, since nothing else
+//!      tells the parked M when the last P goes idle.
+//!
+//!   While paused, the poller records "wake me for any new timer"
+//!   (`poller_tick` = `u64::MAX`), so a timer set by the last busy task
+//!   is seen at once.
+//!
+//! A wake that lands from another thread just as the runtime looks idle
+//! can let the clock jump before the woken task runs; that task then sees
+//! a later time than a real run would have shown it, never an earlier one.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use super::wheel::{Fired, TimerKey, Wheel};
+use super::action::{Action, Fire};
+use super::clock::Clock;
+use super::wheel::{Fired, Removed, TimerKey, Wheel};
 use crate::loom::lock_std as lock;
+
+/// How long a parked poller waits, in real time, before it looks again
+/// whether a paused clock may jump (module docs, step 3): short enough
+/// that a test with a busy P followed by idleness does not dawdle, long
+/// enough to cost nothing measurable while a test computes.
+pub(crate) const PAUSED_RECHECK: Duration = Duration::from_millis(1);
 
 /// The timer driver has shut down (its reactor's `Driver::shutdown` ran,
 /// which the runtime does when it is dropped): no timer fires any more.
@@ -79,18 +121,93 @@ pub(crate) struct Timers {
     state: Mutex<State>,
     /// Entries in use; written under the lock, read without it.
     len: AtomicUsize,
+    /// The clock every timer reads; written under `state`'s lock, read
+    /// anywhere (`clock.rs`).
+    clock: Clock,
+    /// Tracked `block_on` futures running or woken (`Inhibit`): while
+    /// any is, a paused clock does not auto-advance. Changed by those
+    /// futures, read by the poller.
+    inhibitors: AtomicUsize,
 }
 
 impl Timers {
     /// No timers; tick 0 is now.
     pub(crate) fn new() -> Timers {
+        let start = Instant::now();
         Timers {
             state: Mutex::new(State {
-                wheel: Wheel::new(Instant::now()),
+                wheel: Wheel::new(start),
                 poller_tick: None,
                 shut_down: false,
             }),
             len: AtomicUsize::new(0),
+            clock: Clock::new(start),
+            inhibitors: AtomicUsize::new(0),
+        }
+    }
+
+    /// The time on this reactor's clock (`clock.rs`).
+    #[inline]
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// Whether the clock is paused.
+    #[inline]
+    pub(crate) fn is_paused(&self) -> bool {
+        self.clock.is_paused()
+    }
+
+    /// Pauses the clock (`time::pause`).
+    pub(crate) fn pause(&self) {
+        let _st = lock(&self.state);
+        self.clock.pause();
+    }
+
+    /// Lets the clock run again (`time::resume`).
+    pub(crate) fn resume(&self) {
+        let _st = lock(&self.state);
+        self.clock.resume();
+    }
+
+    /// The count of tracked futures that keep a paused clock from
+    /// auto-advancing (module docs).
+    pub(crate) fn inhibitor(&self) -> &AtomicUsize {
+        &self.inhibitors
+    }
+
+    /// Moves the clock forward by `by` and fires what became due, in
+    /// deadline order, on this thread (`time::advance`).
+    pub(crate) fn advance(&self, by: Duration, buf: &mut Vec<Fired>) {
+        {
+            let st = lock(&self.state);
+            let to = super::sleep::far_deadline(self.clock.now(), by);
+            self.clock.advance_to(to);
+            drop(st);
+        }
+        self.fire(self.now(), buf);
+    }
+
+    /// Module docs, step 2: with the clock paused and the runtime idle,
+    /// jumps the clock to the next expiring slot and fires, until
+    /// something fires or no timer is left.
+    pub(crate) fn auto_advance(&self, buf: &mut Vec<Fired>) {
+        // One round per wheel level at most: each round either fires or
+        // cascades a slot one level down.
+        for _ in 0..=super::wheel::LEVELS {
+            {
+                let st = lock(&self.state);
+                if !self.clock.is_paused() {
+                    return;
+                }
+                let Some(next) = st.wheel.next_expiration() else {
+                    return;
+                };
+                self.clock.advance_to(st.wheel.instant_of(next));
+            }
+            if self.fire(self.now(), buf) > 0 {
+                return;
+            }
         }
     }
 
@@ -118,15 +235,61 @@ impl Timers {
             return Inserted::ShutDown;
         }
         let (tick, ns) = st.wheel.offset_of(deadline);
-        if tick <= st.wheel.elapsed() + 1 && deadline <= Instant::now() {
+        if tick <= st.wheel.elapsed() + 1 && deadline <= self.clock.now() {
             return Inserted::Expired;
         }
-        let Some((key, tick)) = st.wheel.insert_at(tick, ns, waker.clone()) else {
-            return Inserted::Expired;
-        };
+        match st
+            .wheel
+            .insert_at(tick, ns, Action::Wake(Some(waker.clone())))
+        {
+            Ok((key, tick)) => self.inserted(&st, key, tick),
+            Err(_) => Inserted::Expired,
+        }
+    }
+
+    /// The bookkeeping after an insert: the count, and whether the parked
+    /// poller must wake for the new tick (module docs, step 2).
+    fn inserted(&self, st: &State, key: TimerKey, tick: u64) -> Inserted {
         self.len.store(st.wheel.len(), Ordering::Relaxed);
         let unpark = st.poller_tick.is_some_and(|p| tick < p);
         Inserted::Set { key, unpark }
+    }
+
+    /// Sets a timer for `deadline` that does `action` when it fires (a
+    /// channel send, a tick, a callback: `action.rs`). A deadline already
+    /// passed fires at once, on this thread: a one-shot action runs and
+    /// nothing is inserted; a ticker is filed for the next tick. After
+    /// shutdown the action comes back as the error, for the caller to drop
+    /// or hand to another timer.
+    pub(crate) fn insert_action(
+        &self,
+        deadline: Instant,
+        action: Action,
+    ) -> Result<Inserted, Action> {
+        let mut st = lock(&self.state);
+        if st.shut_down {
+            return Err(action);
+        }
+        let (tick, ns) = st.wheel.offset_of(deadline);
+        let tick = match action {
+            Action::Tick { .. } => tick.max(st.wheel.elapsed() + 1),
+            _ => tick,
+        };
+        Ok(match st.wheel.insert_at(tick, ns, action) {
+            Ok((key, tick)) => self.inserted(&st, key, tick),
+            Err(action) => {
+                drop(st);
+                let fire = match action {
+                    Action::Send(tx) => Some(Fire::Send(tx)),
+                    Action::Call(f) => Some(Fire::Call(f)),
+                    Action::Wake(_) | Action::Tick { .. } => None,
+                };
+                if let Some(fire) = fire {
+                    fire.run(self.now());
+                }
+                Inserted::Expired
+            }
+        })
     }
 
     /// Whether the timer fired; if not, `waker` is the one it will wake.
@@ -139,24 +302,72 @@ impl Timers {
         Ok(st.wheel.poll(key, waker))
     }
 
-    /// Frees the entry of `key`.
-    pub(crate) fn remove(&self, key: TimerKey) {
-        let waker = {
+    /// Frees the entry of `key`; true when it was still waiting to fire
+    /// (Go's `Stop` result). A stale key (freed already, or a one-shot
+    /// entry that fired) frees nothing and answers false.
+    pub(crate) fn remove(&self, key: TimerKey) -> bool {
+        let removed = {
             let mut st = lock(&self.state);
-            let w = st.wheel.remove(key);
+            let r = st.wheel.remove(key);
             self.len.store(st.wheel.len(), Ordering::Relaxed);
-            w
+            r
         };
-        // Dropped outside the lock: the last reference to a task may go
-        // with it, and dropping a task can drop more timers.
-        drop(waker);
+        // The action (a waker, a sender, a callback) is dropped outside the
+        // lock: the last reference to a task may go with it, and dropping a
+        // task can drop more timers.
+        removed.is_some_and(
+            |Removed {
+                 was_scheduled,
+                 action,
+             }| {
+                drop(action);
+                was_scheduled
+            },
+        )
     }
 
     /// Bounds a park `timeout` by the next timer and records the tick the
     /// poller will wake at (module docs, step 1).
-    pub(crate) fn park_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+    ///
+    /// With the clock paused (module docs, "auto-advance"), the timeout is
+    /// zero when `idle()` says the runtime is idle and a timer is set, and
+    /// the second value is then true: the caller calls
+    /// [`Timers::auto_advance`] if the poll brought nothing back.
+    pub(crate) fn park_timeout(
+        &self,
+        timeout: Option<Duration>,
+        idle: impl FnOnce() -> bool,
+    ) -> (Option<Duration>, bool) {
+        if self.clock.is_paused() {
+            return self.paused_park_timeout(timeout, idle);
+        }
+        (self.real_park_timeout(timeout), false)
+    }
+
+    /// [`Timers::park_timeout`] while paused: steps 1 and 3 of the module
+    /// docs' auto-advance.
+    fn paused_park_timeout(
+        &self,
+        timeout: Option<Duration>,
+        idle: impl FnOnce() -> bool,
+    ) -> (Option<Duration>, bool) {
         let mut st = lock(&self.state);
-        let now = Instant::now();
+        // Any new timer wakes the poller.
+        st.poller_tick = Some(u64::MAX);
+        if timeout == Some(Duration::ZERO) || st.wheel.next_expiration().is_none() {
+            return (timeout, false);
+        }
+        drop(st);
+        if idle() {
+            return (Some(Duration::ZERO), true);
+        }
+        let recheck = timeout.map_or(PAUSED_RECHECK, |t| t.min(PAUSED_RECHECK));
+        (Some(recheck), false)
+    }
+
+    fn real_park_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let mut st = lock(&self.state);
+        let now = self.clock.now();
         let next = st.wheel.next_expiration();
         let timer_timeout = next.map(|t| st.wheel.instant_of(t).saturating_duration_since(now));
         let timeout = match (timeout, timer_timeout) {
@@ -180,14 +391,18 @@ impl Timers {
 
     /// Fires every timer due at `now`, in deadline order. `buf` is scratch
     /// space the poller keeps between calls.
-    pub(crate) fn fire(&self, now: Instant, buf: &mut Vec<Fired>) {
+    ///
+    /// Returns how many fired.
+    pub(crate) fn fire(&self, now: Instant, buf: &mut Vec<Fired>) -> usize {
         if self.len() == 0 {
-            return;
+            return 0;
         }
         {
             let mut st = lock(&self.state);
             let tick = st.wheel.now_tick(now);
             st.wheel.advance(tick, buf);
+            // One-shot entries were freed as they fired.
+            self.len.store(st.wheel.len(), Ordering::Relaxed);
         }
         // Usually sorted already (slots keep insertion order, and a batch
         // is mostly one slot): check in one pass before sorting.
@@ -196,9 +411,17 @@ impl Timers {
         if !buf.is_sorted_by_key(|f| f.deadline_ns) {
             buf.sort_by_key(|f| f.deadline_ns);
         }
+        let n = buf.len();
+        let mut orphans = Vec::new();
         for f in buf.drain(..) {
-            f.waker.wake();
+            orphans.extend(f.fire.run(now));
         }
+        // Tickers whose channel lost its last receiver (`tick`'s, once the
+        // caller dropped it) free their entries.
+        for key in orphans {
+            self.remove(key);
+        }
+        n
     }
 
     /// The next expiration as an instant, if any timer is set.
@@ -219,16 +442,62 @@ impl Timers {
     /// it every sleep, before it shuts its driver down. Either way the
     /// wakers leave the wheel, which breaks any waker -> task -> timer ->
     /// reactor cycle.
+    ///
+    /// Channel timers' senders and callbacks are dropped, outside the lock:
+    /// a `Timer`'s channel then closes once its owner drops it, and an
+    /// `after` channel at once, so a receiver waiting outside the runtime
+    /// sees the close instead of waiting forever.
     pub(crate) fn shutdown(&self) {
-        let wakers = {
+        let (wakers, dropped) = {
             let mut st = lock(&self.state);
             st.shut_down = true;
-            st.wheel.take_wakers()
+            st.wheel.take_actions()
         };
+        drop(dropped);
         // Woken outside the lock: a wake may run arbitrary code.
         for w in wakers {
             w.wake();
         }
+    }
+}
+
+impl crate::Reactor {
+    /// Sets a timer on this reactor that does `action` at `deadline`
+    /// ([`Timers::insert_action`]), waking the parked poller when the new
+    /// timer is due before what it waits for. `Ok(None)` when no entry was
+    /// made because the deadline had passed (the action ran); the action
+    /// back when the reactor has shut down.
+    pub(crate) fn try_schedule(
+        &self,
+        deadline: Instant,
+        action: Action,
+    ) -> Result<Option<TimerKey>, Action> {
+        Ok(match self.inner.timers.insert_action(deadline, action)? {
+            Inserted::Set { key, unpark } => {
+                if unpark {
+                    self.unpark_poller();
+                }
+                Some(key)
+            }
+            Inserted::Expired | Inserted::ShutDown => None,
+        })
+    }
+
+    /// [`Reactor::try_schedule`] for channel timers: after shutdown the
+    /// action is dropped (the channel closes once its owner lets go of
+    /// it) and `None` returned.
+    pub(crate) fn schedule(&self, deadline: Instant, action: Action) -> Option<TimerKey> {
+        self.try_schedule(deadline, action).ok().flatten()
+    }
+
+    /// Frees the entry of `key`; true when it had not fired yet.
+    pub(crate) fn cancel_timer(&self, key: TimerKey) -> bool {
+        self.inner.timers.remove(key)
+    }
+
+    /// The time on this reactor's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.inner.timers.now()
     }
 }
 
@@ -240,8 +509,8 @@ mod tests {
     fn a_park_timeout_of_duration_max_does_not_overflow() {
         let timers = Timers::new();
         assert_eq!(
-            timers.park_timeout(Some(Duration::MAX)),
-            Some(Duration::MAX)
+            timers.park_timeout(Some(Duration::MAX), || true),
+            (Some(Duration::MAX), false)
         );
         timers.poller_returned();
     }

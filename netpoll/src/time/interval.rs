@@ -10,13 +10,14 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::sleep::{far_deadline, sleep_until, Sleep};
+use super::sleep::{far_deadline, Sleep};
+use crate::reactor::Reactor;
 use std::future::Future;
 
 /// What an [`Interval`] does after missing ticks.
 ///
 /// ```
-/// use gosched_netpoll::time::MissedTickBehavior;
+/// use gosched::time::MissedTickBehavior;
 /// assert_eq!(MissedTickBehavior::default(), MissedTickBehavior::Burst);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,9 +63,8 @@ impl MissedTickBehavior {
 ///
 /// ```
 /// use std::time::Duration;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
-///     let mut iv = gosched_netpoll::time::interval(Duration::from_millis(2));
+/// gosched::run(async {
+///     let mut iv = gosched::time::interval(Duration::from_millis(2));
 ///     let first = iv.tick().await;
 ///     let second = iv.tick().await;
 ///     assert!(second >= first + Duration::from_millis(2));
@@ -72,7 +72,9 @@ impl MissedTickBehavior {
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    let reactor = Reactor::current();
+    let start = reactor.inner.timers.now();
+    Interval::new_in(reactor, start, period)
 }
 
 /// Ticks every `period`, the first tick at `start`.
@@ -85,21 +87,15 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// gosched::run(async {
 ///     let start = Instant::now() + Duration::from_millis(1);
-///     let mut iv = gosched_netpoll::time::interval_at(start, Duration::from_millis(1));
+///     let mut iv = gosched::time::interval_at(start, Duration::from_millis(1));
 ///     assert_eq!(iv.tick().await, start);
 /// });
 /// ```
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(!period.is_zero(), "interval period must be non-zero");
-    Interval {
-        sleep: sleep_until(start),
-        period,
-        missed: MissedTickBehavior::default(),
-    }
+    Interval::new_in(Reactor::current(), start, period)
 }
 
 /// Stream of ticks returned by [`interval`] and [`interval_at`].
@@ -111,13 +107,22 @@ pub struct Interval {
 }
 
 impl Interval {
+    #[track_caller]
+    fn new_in(reactor: Reactor, start: Instant, period: Duration) -> Interval {
+        assert!(!period.is_zero(), "interval period must be non-zero");
+        Interval {
+            sleep: Sleep::new_in(reactor, start),
+            period,
+            missed: MissedTickBehavior::default(),
+        }
+    }
+
     /// Waits for the next tick and returns when it was scheduled.
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
-    ///     let mut iv = gosched_netpoll::time::interval(Duration::from_millis(1));
+    /// gosched::run(async {
+    ///     let mut iv = gosched::time::interval(Duration::from_millis(1));
     ///     for _ in 0..3 {
     ///         iv.tick().await;
     ///     }
@@ -132,9 +137,9 @@ impl Interval {
     /// ```
     /// use std::task::Context;
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let mut iv = gosched_netpoll::time::interval(Duration::from_secs(1));
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let mut iv = gosched::time::interval(Duration::from_secs(1));
     /// let waker = futures::task::noop_waker();
     /// assert!(iv.poll_tick(&mut Context::from_waker(&waker)).is_ready());
     /// assert!(iv.poll_tick(&mut Context::from_waker(&waker)).is_pending());
@@ -142,7 +147,7 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         ready!(Pin::new(&mut self.sleep).poll(cx));
         let scheduled = self.sleep.deadline();
-        let now = Instant::now();
+        let now = self.sleep.now();
         let next = far_deadline(scheduled, self.period);
         let next = if now >= next {
             self.missed.next(scheduled, now, self.period)
@@ -157,23 +162,24 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let mut iv = gosched_netpoll::time::interval(Duration::from_secs(1));
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let mut iv = gosched::time::interval(Duration::from_secs(1));
     /// iv.reset();
     /// ```
     pub fn reset(&mut self) {
-        self.sleep.reset(far_deadline(Instant::now(), self.period));
+        self.sleep
+            .reset(far_deadline(self.sleep.now(), self.period));
     }
 
     /// The policy for missed ticks.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use gosched_netpoll::time::MissedTickBehavior;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let iv = gosched_netpoll::time::interval(Duration::from_secs(1));
+    /// use gosched::time::MissedTickBehavior;
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let iv = gosched::time::interval(Duration::from_secs(1));
     /// assert_eq!(iv.missed_tick_behavior(), MissedTickBehavior::Burst);
     /// ```
     pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
@@ -184,10 +190,10 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use gosched_netpoll::time::MissedTickBehavior;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let mut iv = gosched_netpoll::time::interval(Duration::from_secs(1));
+    /// use gosched::time::MissedTickBehavior;
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let mut iv = gosched::time::interval(Duration::from_secs(1));
     /// iv.set_missed_tick_behavior(MissedTickBehavior::Skip);
     /// ```
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
@@ -198,9 +204,9 @@ impl Interval {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// assert_eq!(gosched_netpoll::time::interval(Duration::from_secs(2)).period(), Duration::from_secs(2));
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// assert_eq!(gosched::time::interval(Duration::from_secs(2)).period(), Duration::from_secs(2));
     /// ```
     pub fn period(&self) -> Duration {
         self.period

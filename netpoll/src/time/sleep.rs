@@ -26,16 +26,15 @@ use crate::reactor::Reactor;
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// gosched::run(async {
 ///     let start = Instant::now();
-///     gosched_netpoll::time::sleep(Duration::from_millis(5)).await;
+///     gosched::time::sleep(Duration::from_millis(5)).await;
 ///     assert!(start.elapsed() >= Duration::from_millis(5));
 /// });
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(far_deadline(Instant::now(), duration))
+    Sleep::after(Reactor::current(), duration)
 }
 
 /// Waits until `deadline`.
@@ -47,10 +46,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
+/// gosched::run(async {
 ///     let deadline = Instant::now() + Duration::from_millis(3);
-///     gosched_netpoll::time::sleep_until(deadline).await;
+///     gosched::time::sleep_until(deadline).await;
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
@@ -89,9 +87,8 @@ pub(crate) fn far_deadline(start: Instant, duration: Duration) -> Instant {
 /// ```
 /// use std::time::Duration;
 /// use futures::FutureExt;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// reactor.block_on(async {
-///     let mut tick = gosched_netpoll::time::sleep(Duration::from_millis(2));
+/// gosched::run(async {
+///     let mut tick = gosched::time::sleep(Duration::from_millis(2));
 ///     let mut never = futures::future::pending::<()>();
 ///     futures::select_biased! {
 ///         _ = never => unreachable!(),
@@ -106,17 +103,28 @@ pub struct Sleep {
     reactor: Reactor,
     /// The wheel entry, from the first pending poll until completion/drop.
     key: Option<TimerKey>,
+    /// The deadline the entry was filed for: `deadline` or earlier. A
+    /// reset to a later deadline leaves the entry where it is (no wheel
+    /// operation); when it fires early, the poll files it again.
+    armed: Instant,
     /// Completed: every later poll is ready.
     fired: bool,
 }
 
 impl Sleep {
+    /// A sleep of `duration` from now on `reactor`'s clock.
+    pub(crate) fn after(reactor: Reactor, duration: Duration) -> Sleep {
+        let deadline = far_deadline(reactor.inner.timers.now(), duration);
+        Sleep::new_in(reactor, deadline)
+    }
+
     /// A sleep on `reactor`'s wheel.
     pub(crate) fn new_in(reactor: Reactor, deadline: Instant) -> Sleep {
         Sleep {
             deadline,
             reactor,
             key: None,
+            armed: deadline,
             fired: false,
         }
     }
@@ -125,10 +133,10 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
     /// let at = Instant::now() + Duration::from_secs(1);
-    /// assert_eq!(gosched_netpoll::time::sleep_until(at).deadline(), at);
+    /// assert_eq!(gosched::time::sleep_until(at).deadline(), at);
     /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
@@ -138,27 +146,42 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// assert!(gosched_netpoll::time::sleep(Duration::ZERO).is_elapsed());
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// assert!(gosched::time::sleep(Duration::ZERO).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.fired || Instant::now() >= self.deadline
+        self.fired || self.now() >= self.deadline
+    }
+
+    /// The time on this sleep's reactor clock (`time::now`, without the
+    /// lookup).
+    pub(crate) fn now(&self) -> Instant {
+        self.reactor.inner.timers.now()
     }
 
     /// Moves the deadline, even after the sleep completed; the next poll
     /// waits for the new one.
     ///
+    /// Moving a pending sleep later costs no wheel operation: its entry
+    /// stays filed for the old deadline, and when that fires the sleep
+    /// files itself again for the new one (a timeout pushed back on every
+    /// request, such as a server's header-read or idle timeout, touches
+    /// the wheel once per period instead of twice per request).
+    ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// reactor.block_on(async {
-    ///     let mut s = gosched_netpoll::time::sleep(Duration::from_secs(3600));
+    /// gosched::run(async {
+    ///     let mut s = gosched::time::sleep(Duration::from_secs(3600));
     ///     s.reset(Instant::now() + Duration::from_millis(1));
     ///     s.await;
     /// });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
+        if self.key.is_some() && !self.fired && deadline >= self.armed {
+            self.deadline = deadline;
+            return;
+        }
         self.release();
         self.deadline = deadline;
         self.fired = false;
@@ -188,22 +211,41 @@ impl Sleep {
         }
         let progress = ready!(coop::poll_proceed(cx));
         let timers = &self.reactor.inner.timers;
-        let fired = match self.key {
-            None => match timers.insert(self.deadline, cx.waker()) {
+        let mut fired = match self.key {
+            None => None,
+            Some(key) => {
+                let entry_fired = timers.poll(key, cx.waker())?;
+                if timers.now() >= self.deadline {
+                    Some(true)
+                } else if entry_fired {
+                    // Filed for an earlier deadline before a reset moved
+                    // it later: free it and file anew for the real one.
+                    if let Some(key) = self.key.take() {
+                        timers.remove(key);
+                    }
+                    None
+                } else {
+                    Some(false)
+                }
+            }
+        };
+        if fired.is_none() {
+            fired = Some(match timers.insert(self.deadline, cx.waker()) {
                 Inserted::Expired => true,
                 Inserted::ShutDown => return Poll::Ready(Err(ShutDown)),
                 Inserted::Set { key, unpark } => {
                     self.key = Some(key);
+                    self.armed = self.deadline;
                     if unpark {
                         self.reactor.unpark_poller();
                     }
                     false
                 }
-            },
-            Some(key) => timers.poll(key, cx.waker())? || Instant::now() >= self.deadline,
-        };
+            });
+        }
+        let fired = fired == Some(true);
         if fired {
-            debug_assert!(Instant::now() >= self.deadline, "a timer fired early");
+            debug_assert!(timers.now() >= self.deadline, "a timer fired early");
             self.release();
             self.fired = true;
             progress.made_progress();
@@ -243,5 +285,39 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         self.release();
+    }
+}
+
+#[cfg(all(test, not(gosched_loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::Reactor;
+
+    #[test]
+    fn a_reset_to_later_keeps_the_entry_and_never_fires_early() {
+        let reactor = Reactor::new().unwrap();
+        reactor.block_on(async {
+            let start = crate::time::now();
+            let mut s = crate::time::sleep(Duration::from_millis(20));
+            // Filed for +20 ms.
+            assert!(futures::poll!(&mut s).is_pending());
+            let filed = s.key;
+            // Later: the same entry stays filed (no wheel operation).
+            s.reset(start + Duration::from_millis(60));
+            assert_eq!(s.key, filed);
+            assert!(futures::poll!(&mut s).is_pending());
+            (&mut s).await;
+            let waited = crate::time::now() - start;
+            assert!(
+                waited >= Duration::from_millis(60),
+                "fired early: {waited:?}"
+            );
+            // Earlier than the filed deadline: filed anew.
+            let mut t = crate::time::sleep(Duration::from_secs(3600));
+            assert!(futures::poll!(&mut t).is_pending());
+            t.reset(crate::time::now() + Duration::from_millis(5));
+            t.await;
+        });
     }
 }

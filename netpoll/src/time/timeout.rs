@@ -18,16 +18,16 @@ use std::time::{Duration, Instant};
 
 use gosched_executor::coop;
 
-use super::sleep::{far_deadline, sleep_until, Sleep};
+use super::sleep::{sleep_until, Sleep};
+use crate::reactor::Reactor;
 
 /// The deadline of a [`timeout`] passed before its future completed.
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::time::{timeout, Elapsed};
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// use gosched::time::{timeout, Elapsed};
 /// let r: Result<(), Elapsed> =
-///     reactor.block_on(async { timeout(Duration::from_millis(1), futures::future::pending()).await });
+///     gosched::run(async { timeout(Duration::from_millis(1), futures::future::pending()).await });
 /// assert!(r.is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,14 +58,16 @@ impl From<Elapsed> for io::Error {
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_netpoll::time::timeout;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
-/// let r = reactor.block_on(async { timeout(Duration::from_secs(5), async { 3 }).await });
+/// use gosched::time::timeout;
+/// let r = gosched::run(async { timeout(Duration::from_secs(5), async { 3 }).await });
 /// assert_eq!(r, Ok(3));
 /// ```
 #[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    timeout_at(far_deadline(Instant::now(), duration), future)
+    Timeout {
+        future,
+        sleep: Sleep::after(Reactor::current(), duration),
+    }
 }
 
 /// Runs `future`, giving up at `deadline` with [`Elapsed`].
@@ -78,10 +80,9 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use gosched_netpoll::time::timeout_at;
-/// let reactor = gosched_netpoll::Reactor::new().unwrap();
+/// use gosched::time::timeout_at;
 /// let deadline = Instant::now() + Duration::from_millis(2);
-/// let r = reactor.block_on(async { timeout_at(deadline, futures::future::pending::<()>()).await });
+/// let r = gosched::run(async { timeout_at(deadline, futures::future::pending::<()>()).await });
 /// assert!(r.is_err() && Instant::now() >= deadline);
 /// ```
 #[track_caller]
@@ -108,9 +109,9 @@ impl<F> Timeout<F> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let reactor = gosched_netpoll::Reactor::new().unwrap();
-    /// let _enter = reactor.enter();
-    /// let t = gosched_netpoll::time::timeout(Duration::from_secs(1), async { 1 });
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let _enter = rt.handle().enter();
+    /// let t = gosched::time::timeout(Duration::from_secs(1), async { 1 });
     /// let _inner = t.into_inner();
     /// ```
     pub fn into_inner(self) -> F {

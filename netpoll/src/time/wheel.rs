@@ -33,12 +33,19 @@
 //!    and reused entry is recognised as stale).
 //! 2. [`Wheel::advance`] moves `elapsed` forward to `now` one expiring slot
 //!    at a time: it unlinks the slot's list, fires the entries that are due
-//!    (marks them fired, hands out their wakers) and re-files the rest at a
-//!    lower level (the *cascade*).
-//! 3. The timer's owner sees the fired mark in [`Wheel::poll`], and frees
-//!    the entry with [`Wheel::remove`], whether it fired or not. Dropping a
-//!    sleep that never fired therefore frees its entry at once: a server
-//!    that wraps every read in a timeout holds only the timers in flight.
+//!    and re-files the rest at a lower level (the *cascade*). What firing
+//!    does to an entry depends on its [`Action`] (`action.rs`): a sleep's
+//!    is marked fired and its waker handed out; a one-shot channel send or
+//!    callback is handed out and its entry freed at once; a ticker's is
+//!    handed out and re-filed one period on, past `now`, so one advance
+//!    fires a ticker at most once.
+//! 3. A sleep sees the fired mark in [`Wheel::poll`], and frees the entry
+//!    with [`Wheel::remove`], whether it fired or not. Dropping a sleep
+//!    that never fired therefore frees its entry at once: a server that
+//!    wraps every read in a timeout holds only the timers in flight. A
+//!    `Timer`, `Ticker` or Context deadline removes its entry when stopped
+//!    or dropped; [`Wheel::remove`] says whether it was still scheduled,
+//!    which is Go's `Stop` result.
 //!
 //! # Invariants
 //!
@@ -51,6 +58,7 @@
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use super::action::{Action, Fire};
 use super::sleep::far_deadline;
 
 /// Number of levels.
@@ -63,6 +71,8 @@ const LEVEL_BITS: u64 = 6;
 const MAX_RANGE: u64 = 1 << (LEVEL_BITS * LEVELS as u64);
 /// Sentinel for "no entry".
 const NIL: u32 = u32::MAX;
+/// Nanoseconds in a tick (1 ms).
+const NANOS_PER_TICK: u64 = 1_000_000;
 
 /// Names one timer entry; stale once the entry is freed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,11 +94,12 @@ struct Entry {
     /// Due tick.
     when: u64,
     /// Exact deadline in nanoseconds since `start`, to fire a batch in
-    /// deadline order. (Not an `Instant`: entries are kept small, 48
+    /// deadline order. (Not an `Instant`: entries are kept small, 56
     /// bytes, because unlinking touches two neighbours that are usually
     /// cold in cache.)
     deadline_ns: u64,
-    waker: Option<Waker>,
+    /// What firing does; `Wake(None)` while free.
+    action: Action,
     /// List links while scheduled; `next` is the free-list link while free.
     prev: u32,
     next: u32,
@@ -118,8 +129,18 @@ pub(crate) struct Fired {
     /// Its deadline (nanoseconds since the wheel's start), the sort key
     /// of a batch.
     pub(crate) deadline_ns: u64,
-    /// The waker to call once every lock is dropped.
-    pub(crate) waker: Waker,
+    /// What to do once every lock is dropped.
+    pub(crate) fire: Fire,
+}
+
+/// An entry taken out by [`Wheel::remove`].
+pub(crate) struct Removed {
+    /// It was still waiting to fire (Go's `Stop` returns true). False for a
+    /// sleep that fired and was not yet freed.
+    pub(crate) was_scheduled: bool,
+    /// Its action, to be dropped outside the lock (a waker or callback may
+    /// hold the last reference to a task).
+    pub(crate) action: Action,
 }
 
 /// The wheel. Plain data: the reactor keeps it behind a mutex.
@@ -205,19 +226,21 @@ impl Wheel {
     #[cfg(test)]
     pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> Option<(TimerKey, u64)> {
         let (when, ns) = self.offset_of(deadline);
-        self.insert_at(when, ns, waker)
+        self.insert_at(when, ns, Action::Wake(Some(waker))).ok()
     }
 
-    /// [`Wheel::insert`] with the deadline already converted
-    /// ([`Wheel::offset_of`]).
+    /// Sets a timer at tick `when`, `deadline_ns` after the start (see
+    /// [`Wheel::offset_of`]), that does `action`; returns its key and
+    /// tick. When the tick has already been passed, nothing is allocated
+    /// and the action comes back: the caller treats the timer as fired.
     pub(crate) fn insert_at(
         &mut self,
         when: u64,
         deadline_ns: u64,
-        waker: Waker,
-    ) -> Option<(TimerKey, u64)> {
+        action: Action,
+    ) -> Result<(TimerKey, u64), Action> {
         if when <= self.elapsed {
-            return None;
+            return Err(action);
         }
         let index = if self.free_head != NIL {
             let i = self.free_head;
@@ -233,7 +256,7 @@ impl Wheel {
                 state: State::Free,
                 when: 0,
                 deadline_ns,
-                waker: None,
+                action: Action::Wake(None),
                 prev: NIL,
                 next: NIL,
                 level: 0,
@@ -245,14 +268,14 @@ impl Wheel {
         e.state = State::Scheduled;
         e.when = when;
         e.deadline_ns = deadline_ns;
-        e.waker = Some(waker);
+        e.action = action;
         let generation = e.generation;
         self.link(index);
         self.len += 1;
-        Some((TimerKey { index, generation }, when))
+        Ok((TimerKey { index, generation }, when))
     }
 
-    /// Whether the timer of `key` fired; if not, makes `waker` the one it
+    /// Whether the sleep of `key` fired; if not, makes `waker` the one it
     /// will wake. A stale key counts as fired.
     pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> bool {
         let Some(e) = self.entry_mut(key) else {
@@ -261,37 +284,55 @@ impl Wheel {
         if e.state == State::Fired {
             return true;
         }
-        match &e.waker {
-            Some(w) if w.will_wake(waker) => {}
-            _ => e.waker = Some(waker.clone()),
+        match &mut e.action {
+            Action::Wake(Some(w)) if w.will_wake(waker) => {}
+            Action::Wake(w) => *w = Some(waker.clone()),
+            _ => debug_assert!(false, "Wheel::poll on an entry that is not a sleep"),
         }
         false
     }
 
-    /// Frees the entry of `key`, fired or not. A stale key frees nothing.
-    /// Returns the waker it still held, to be dropped outside the lock.
-    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Waker> {
+    /// Frees the entry of `key`, fired or not. A stale key (the entry was
+    /// freed already, by its owner or by firing once) frees nothing.
+    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Removed> {
         let state = self.entry_mut(key)?.state;
         if state == State::Scheduled {
             self.unlink(key.index);
         }
+        let action = self.free(key.index);
+        Some(Removed {
+            was_scheduled: state == State::Scheduled,
+            action,
+        })
+    }
+
+    /// Puts entry `i` (unlinked) on the free list; returns its action.
+    fn free(&mut self, i: u32) -> Action {
         let free_head = self.free_head;
-        let e = &mut self.entries[key.index as usize];
-        let waker = e.waker.take();
+        let e = &mut self.entries[i as usize];
+        let action = std::mem::replace(&mut e.action, Action::Wake(None));
         e.state = State::Free;
         e.generation = e.generation.wrapping_add(1);
         e.next = free_head;
-        self.free_head = key.index;
+        self.free_head = i;
         self.len -= 1;
-        waker
+        action
     }
 
-    /// Takes every stored waker, leaving the entries in place (shutdown).
-    pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
-        self.entries
-            .iter_mut()
-            .filter_map(|e| e.waker.take())
-            .collect()
+    /// Takes every entry's action out, leaving the entries in place so
+    /// their keys stay valid (shutdown): sleeps' wakers are returned to
+    /// be woken, the rest (channel senders, callbacks) to be dropped.
+    pub(crate) fn take_actions(&mut self) -> (Vec<Waker>, Vec<Action>) {
+        let mut wakers = Vec::new();
+        let mut dropped = Vec::new();
+        for e in &mut self.entries {
+            match std::mem::replace(&mut e.action, Action::Wake(None)) {
+                Action::Wake(Some(w)) => wakers.push(w),
+                Action::Wake(None) => {}
+                other => dropped.push(other),
+            }
+        }
+        (wakers, dropped)
     }
 
     /// The tick of the next slot to process, if any timer is set. May be
@@ -303,6 +344,8 @@ impl Wheel {
 
     /// Advances to tick `now`, pushing fired timers onto `fired`.
     pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Fired>) {
+        // A ticker is re-filed past this, so it fires once per advance.
+        let now_ns = now.saturating_mul(NANOS_PER_TICK);
         while let Some((level, slot, deadline)) = self.next_slot() {
             if deadline > now {
                 break;
@@ -318,14 +361,11 @@ impl Wheel {
                 let e = &mut self.entries[i as usize];
                 let next = e.next;
                 if e.when <= self.elapsed {
-                    e.state = State::Fired;
                     e.prev = NIL;
                     e.next = NIL;
-                    if let Some(waker) = e.waker.take() {
-                        fired.push(Fired {
-                            deadline_ns: e.deadline_ns,
-                            waker,
-                        });
+                    let deadline_ns = e.deadline_ns;
+                    if let Some(fire) = self.fire_entry(i, now, now_ns) {
+                        fired.push(Fired { deadline_ns, fire });
                     }
                 } else {
                     self.link(i);
@@ -335,6 +375,40 @@ impl Wheel {
         }
         if now > self.elapsed {
             self.elapsed = now;
+        }
+    }
+
+    /// Fires entry `i`, due and unlinked, during an advance to tick `now`
+    /// (`now_ns` in nanoseconds): settles the entry's fate by its action
+    /// (module docs, step 2) and returns what is left to run.
+    fn fire_entry(&mut self, i: u32, now: u64, now_ns: u64) -> Option<Fire> {
+        let e = &mut self.entries[i as usize];
+        match &mut e.action {
+            Action::Wake(w) => {
+                e.state = State::Fired;
+                w.take().map(Fire::Wake)
+            }
+            Action::Tick { tx, period_ns } => {
+                let tx = tx.clone();
+                // The first deadline of the schedule past `now`: Go's
+                // ticker drops the ticks it missed.
+                let periods = (now_ns.saturating_sub(e.deadline_ns) / *period_ns).saturating_add(1);
+                e.deadline_ns = e
+                    .deadline_ns
+                    .saturating_add(periods.saturating_mul(*period_ns));
+                e.when = e.deadline_ns.div_ceil(NANOS_PER_TICK).max(now + 1);
+                let key = TimerKey {
+                    index: i,
+                    generation: e.generation,
+                };
+                self.link(i);
+                Some(Fire::Tick(tx, key))
+            }
+            Action::Send(_) | Action::Call(_) => match self.free(i) {
+                Action::Send(tx) => Some(Fire::Send(tx)),
+                Action::Call(f) => Some(Fire::Call(f)),
+                Action::Wake(_) | Action::Tick { .. } => None,
+            },
         }
     }
 

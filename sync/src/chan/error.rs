@@ -12,7 +12,7 @@ use std::fmt;
 /// The channel is closed (or has no receivers); the value comes back.
 ///
 /// ```
-/// let (tx, rx) = gosched_sync::chan::bounded::<u8>(1);
+/// let (tx, rx) = gosched::sync::chan::bounded::<u8>(1);
 /// drop(rx);
 /// let err = futures::executor::block_on(tx.send(9)).unwrap_err();
 /// assert_eq!(err.into_inner(), 9);
@@ -55,7 +55,7 @@ impl<T> std::error::Error for SendError<T> {}
 /// comes back either way.
 ///
 /// ```
-/// use gosched_sync::chan::{self, TrySendError};
+/// use gosched::sync::chan::{self, TrySendError};
 /// let (tx, rx) = chan::bounded(1);
 /// tx.try_send(1).unwrap();
 /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
@@ -128,7 +128,7 @@ impl<T> From<SendError<T>> for TrySendError<T> {
 /// Why [`Receiver::try_recv`](super::Receiver::try_recv) failed.
 ///
 /// ```
-/// use gosched_sync::chan::{self, TryRecvError};
+/// use gosched::sync::chan::{self, TryRecvError};
 /// let (tx, rx) = chan::bounded::<u8>(1);
 /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 /// drop(tx);

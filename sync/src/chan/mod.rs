@@ -1,7 +1,7 @@
 //! Go's channels: `chan T` as multi-producer, multi-consumer async channels.
 //!
 //! ```
-//! use gosched_sync::chan;
+//! use gosched::sync::chan;
 //!
 //! futures::executor::block_on(async {
 //!     let (tx, rx) = chan::bounded(0); // unbuffered: a rendezvous
@@ -271,7 +271,7 @@ impl<T> Chan<T> {
 /// unbuffered rendezvous channel.
 ///
 /// ```
-/// let (tx, rx) = gosched_sync::chan::bounded(2);
+/// let (tx, rx) = gosched::sync::chan::bounded(2);
 /// tx.try_send('a').unwrap();
 /// tx.try_send('b').unwrap();
 /// assert!(tx.try_send('c').unwrap_err().is_full());
@@ -288,7 +288,7 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// Creates a channel whose buffer grows without limit: sends never wait.
 ///
 /// ```
-/// let (tx, rx) = gosched_sync::chan::unbounded();
+/// let (tx, rx) = gosched::sync::chan::unbounded();
 /// for i in 0..10_000 {
 ///     tx.try_send(i).unwrap();
 /// }
@@ -339,7 +339,7 @@ impl<T> Sender<T> {
     ///
     /// ```
     /// futures::executor::block_on(async {
-    ///     let (tx, rx) = gosched_sync::chan::bounded(1);
+    ///     let (tx, rx) = gosched::sync::chan::bounded(1);
     ///     tx.send(5).await.unwrap();
     ///     assert_eq!(rx.recv().await, Some(5));
     /// });
@@ -379,7 +379,7 @@ impl<T> Sender<T> {
     /// Sends without waiting.
     ///
     /// ```
-    /// let (tx, rx) = gosched_sync::chan::bounded(0);
+    /// let (tx, rx) = gosched::sync::chan::bounded(0);
     /// // Unbuffered and nobody is receiving: full.
     /// assert!(tx.try_send(1).unwrap_err().is_full());
     /// # drop(rx);
@@ -392,7 +392,7 @@ impl<T> Sender<T> {
     /// if it was already closed. Buffered values can still be received.
     ///
     /// ```
-    /// let (tx, rx) = gosched_sync::chan::bounded(1);
+    /// let (tx, rx) = gosched::sync::chan::bounded(1);
     /// tx.try_send(1).unwrap();
     /// assert!(tx.close());
     /// assert!(!tx.close());
@@ -406,7 +406,7 @@ impl<T> Sender<T> {
     /// Whether the channel is closed or has no receivers left.
     ///
     /// ```
-    /// let (tx, rx) = gosched_sync::chan::bounded::<()>(1);
+    /// let (tx, rx) = gosched::sync::chan::bounded::<()>(1);
     /// assert!(!tx.is_closed());
     /// drop(rx);
     /// assert!(tx.is_closed());
@@ -418,7 +418,7 @@ impl<T> Sender<T> {
     /// Number of buffered values (Go's `len(ch)`).
     ///
     /// ```
-    /// let (tx, _rx) = gosched_sync::chan::bounded(4);
+    /// let (tx, _rx) = gosched::sync::chan::bounded(4);
     /// tx.try_send(1).unwrap();
     /// assert_eq!(tx.len(), 1);
     /// ```
@@ -429,7 +429,7 @@ impl<T> Sender<T> {
     /// Whether no value is buffered.
     ///
     /// ```
-    /// let (tx, _rx) = gosched_sync::chan::bounded::<u8>(4);
+    /// let (tx, _rx) = gosched::sync::chan::bounded::<u8>(4);
     /// assert!(tx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -439,7 +439,7 @@ impl<T> Sender<T> {
     /// Buffer capacity (Go's `cap(ch)`), `None` when unbounded.
     ///
     /// ```
-    /// let (tx, _rx) = gosched_sync::chan::bounded::<u8>(0);
+    /// let (tx, _rx) = gosched::sync::chan::bounded::<u8>(0);
     /// assert_eq!(tx.capacity(), Some(0));
     /// ```
     pub fn capacity(&self) -> Option<usize> {
@@ -449,7 +449,7 @@ impl<T> Sender<T> {
     /// Whether both senders belong to the same channel.
     ///
     /// ```
-    /// let (tx, _rx) = gosched_sync::chan::bounded::<u8>(0);
+    /// let (tx, _rx) = gosched::sync::chan::bounded::<u8>(0);
     /// assert!(tx.same_channel(&tx.clone()));
     /// ```
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
@@ -562,7 +562,7 @@ impl<T> Receiver<T> {
     ///
     /// ```
     /// futures::executor::block_on(async {
-    ///     let (tx, rx) = gosched_sync::chan::unbounded();
+    ///     let (tx, rx) = gosched::sync::chan::unbounded();
     ///     tx.send("hi").await.unwrap();
     ///     drop(tx);
     ///     assert_eq!(rx.recv().await, Some("hi"));
@@ -642,7 +642,7 @@ impl<T> Receiver<T> {
     /// Receives without waiting.
     ///
     /// ```
-    /// use gosched_sync::chan::{self, TryRecvError};
+    /// use gosched::sync::chan::{self, TryRecvError};
     /// let (tx, rx) = chan::bounded(1);
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     /// tx.try_send(3).unwrap();
@@ -655,7 +655,7 @@ impl<T> Receiver<T> {
     /// Whether the channel is closed (values may still be buffered).
     ///
     /// ```
-    /// let (tx, rx) = gosched_sync::chan::bounded::<()>(1);
+    /// let (tx, rx) = gosched::sync::chan::bounded::<()>(1);
     /// drop(tx);
     /// assert!(rx.is_closed());
     /// ```
@@ -666,7 +666,7 @@ impl<T> Receiver<T> {
     /// Number of buffered values.
     ///
     /// ```
-    /// let (tx, rx) = gosched_sync::chan::unbounded();
+    /// let (tx, rx) = gosched::sync::chan::unbounded();
     /// tx.try_send(()).unwrap();
     /// assert_eq!(rx.len(), 1);
     /// ```
@@ -677,7 +677,7 @@ impl<T> Receiver<T> {
     /// Whether no value is buffered.
     ///
     /// ```
-    /// let (_tx, rx) = gosched_sync::chan::bounded::<u8>(4);
+    /// let (_tx, rx) = gosched::sync::chan::bounded::<u8>(4);
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -687,7 +687,7 @@ impl<T> Receiver<T> {
     /// Buffer capacity, `None` when unbounded.
     ///
     /// ```
-    /// let (_tx, rx) = gosched_sync::chan::bounded::<u8>(8);
+    /// let (_tx, rx) = gosched::sync::chan::bounded::<u8>(8);
     /// assert_eq!(rx.capacity(), Some(8));
     /// ```
     pub fn capacity(&self) -> Option<usize> {

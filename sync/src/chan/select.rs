@@ -683,8 +683,8 @@ impl<F: FnMut(usize, Action<'_>) -> Reply> Drop for Frozen<'_, F> {
 /// - Must be used inside an `async` context; `select! {}` parks forever.
 ///
 /// ```
-/// use gosched_sync::chan;
-/// use gosched_sync::select;
+/// use gosched::sync::chan;
+/// use gosched::select;
 ///
 /// futures::executor::block_on(async {
 ///     let (tx, rx) = chan::bounded::<u32>(1);

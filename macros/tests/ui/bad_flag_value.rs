@@ -1,0 +1,4 @@
+#[gosched::test(leak_check = 1)]
+async fn flag() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[gosched::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

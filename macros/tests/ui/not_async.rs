@@ -1,0 +1,4 @@
+#[gosched::test]
+fn not_async() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[gosched::test(flavor = "multi_thread")]
+async fn unknown() {}
+
+fn main() {}
