@@ -138,9 +138,9 @@ pub fn has_budget_remaining() -> bool {
 /// off first).
 ///
 /// ```
-/// assert!(!gosched_executor::coop::on_worker());
-/// let rt = gosched_executor::Runtime::builder().procs(1).build().unwrap();
-/// let in_task = rt.block_on(gosched_executor::spawn(async { gosched_executor::coop::on_worker() }));
+/// assert!(!gosched::coop::on_worker());
+/// let rt = gosched::Runtime::builder().procs(1).build().unwrap();
+/// let in_task = rt.block_on(gosched::spawn(async { gosched::coop::on_worker() }));
 /// assert!(in_task.unwrap());
 /// ```
 pub fn on_worker() -> bool {

@@ -287,9 +287,9 @@ impl Runtime {
     /// (the same as `self.handle().enter()`).
     ///
     /// ```
-    /// let rt = gosched_executor::Runtime::new().unwrap();
+    /// let rt = gosched::Runtime::new().unwrap();
     /// let _guard = rt.enter();
-    /// assert!(gosched_executor::Handle::try_current().as_ref() == Some(rt.handle()));
+    /// assert!(gosched::Handle::try_current().as_ref() == Some(rt.handle()));
     /// ```
     pub fn enter(&self) -> EnterGuard {
         self.handle.enter()

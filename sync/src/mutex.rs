@@ -197,7 +197,7 @@ impl<T: ?Sized> Mutex<T> {
     /// on it: use `.lock().await` there (or `gosched::block_in_place`).
     ///
     /// ```
-    /// let m = std::sync::Arc::new(gosched_sync::Mutex::new(0));
+    /// let m = std::sync::Arc::new(gosched::sync::Mutex::new(0));
     /// let m2 = m.clone();
     /// std::thread::spawn(move || *m2.blocking_lock() += 1).join().unwrap();
     /// assert_eq!(*m.blocking_lock(), 1);

@@ -201,7 +201,7 @@ impl<T> Receiver<T> {
     /// on it: use `rx.await` there (or `gosched::block_in_place`).
     ///
     /// ```
-    /// let (tx, rx) = gosched_sync::oneshot::channel();
+    /// let (tx, rx) = gosched::sync::oneshot::channel();
     /// std::thread::spawn(move || tx.send(5).unwrap());
     /// assert_eq!(rx.blocking_recv(), Ok(5));
     /// ```

@@ -186,7 +186,7 @@ impl WaitGroup {
     /// on it: use `.wait().await` there (or `gosched::block_in_place`).
     ///
     /// ```
-    /// let wg = gosched_sync::WaitGroup::new();
+    /// let wg = gosched::sync::WaitGroup::new();
     /// for _ in 0..2 {
     ///     let token = wg.token(); // add(1); done() when dropped
     ///     std::thread::spawn(move || drop(token));

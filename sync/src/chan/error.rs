@@ -30,7 +30,7 @@ impl<T> SendError<T> {
 /// `SendError(channel closed, value: u32)`: what `.unwrap()` prints.
 ///
 /// ```
-/// let err = gosched_sync::chan::SendError(7u32);
+/// let err = gosched::sync::chan::SendError(7u32);
 /// assert_eq!(format!("{err:?}"), "SendError(channel closed, value: u32)");
 /// ```
 impl<T> fmt::Debug for SendError<T> {
@@ -92,7 +92,7 @@ impl<T> TrySendError<T> {
 /// `Full(channel full, value: u32)` or `Closed(channel closed, value: u32)`.
 ///
 /// ```
-/// use gosched_sync::chan::TrySendError;
+/// use gosched::sync::chan::TrySendError;
 /// assert_eq!(
 ///     format!("{:?}", TrySendError::Closed(1u8)),
 ///     "Closed(channel closed, value: u8)"
@@ -157,7 +157,7 @@ impl std::error::Error for TryRecvError {}
 ///
 /// ```
 /// use std::time::Duration;
-/// use gosched_sync::chan::{self, RecvTimeoutError};
+/// use gosched::sync::chan::{self, RecvTimeoutError};
 /// let (tx, rx) = chan::bounded::<u8>(0);
 /// assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
 /// drop(tx);

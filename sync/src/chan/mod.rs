@@ -362,7 +362,7 @@ impl<T> Sender<T> {
     /// on it: use `.send(v).await` there (or `gosched::block_in_place`).
     ///
     /// ```
-    /// let (tx, rx) = gosched_sync::chan::bounded(0);
+    /// let (tx, rx) = gosched::sync::chan::bounded(0);
     /// let t = std::thread::spawn(move || rx.recv_blocking());
     /// tx.send_blocking(3).unwrap();
     /// assert_eq!(t.join().unwrap(), Some(3));
@@ -586,7 +586,7 @@ impl<T> Receiver<T> {
     /// on it: use `.recv().await` there (or `gosched::block_in_place`).
     ///
     /// ```
-    /// let (tx, rx) = gosched_sync::chan::bounded(1);
+    /// let (tx, rx) = gosched::sync::chan::bounded(1);
     /// std::thread::spawn(move || tx.send_blocking("hi").unwrap());
     /// assert_eq!(rx.recv_blocking(), Some("hi"));
     /// assert_eq!(rx.recv_blocking(), None); // the sender is gone
@@ -612,7 +612,7 @@ impl<T> Receiver<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use gosched_sync::chan::{self, RecvTimeoutError};
+    /// use gosched::sync::chan::{self, RecvTimeoutError};
     /// let (tx, rx) = chan::bounded::<u8>(1);
     /// let wait = Duration::from_millis(5);
     /// assert_eq!(rx.recv_timeout(wait), Err(RecvTimeoutError::Timeout));
