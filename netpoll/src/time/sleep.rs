@@ -215,7 +215,7 @@ impl Sleep {
             None => None,
             Some(key) => {
                 let entry_fired = timers.poll(key, cx.waker())?;
-                if timers.now() >= self.deadline {
+                if (entry_fired && self.armed >= self.deadline) || timers.now() >= self.deadline {
                     Some(true)
                 } else if entry_fired {
                     // Filed for an earlier deadline before a reset moved
