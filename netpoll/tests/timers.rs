@@ -186,7 +186,7 @@ fn sleeps_and_timeouts_outside_any_runtime_panic_with_a_clear_message() {
         .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap();
     assert!(
-        msg.contains("must be called from inside a gosched runtime"),
+        msg.contains("need a gosched runtime") && msg.contains("gosched::run"),
         "{msg}"
     );
 }
