@@ -139,7 +139,7 @@ impl Interval {
     /// use std::time::Duration;
     /// let rt = gosched::Runtime::new().unwrap();
     /// let _enter = rt.handle().enter();
-    /// let mut iv = gosched::time::interval(Duration::from_secs(1));
+    /// let mut iv = gosched::time::interval(Duration::from_secs(3600));
     /// let waker = futures::task::noop_waker();
     /// assert!(iv.poll_tick(&mut Context::from_waker(&waker)).is_ready());
     /// assert!(iv.poll_tick(&mut Context::from_waker(&waker)).is_pending());
