@@ -14,29 +14,9 @@ use gosched_netpoll::time::{self, Ticker, Timer};
 /// reaches it.
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
-/// Runs `f` on a thread of its own and fails if it has not returned
-/// within [`HANG_GUARD`].
-fn hang_guard(f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let t = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(HANG_GUARD) {
-        Ok(()) => t.join().unwrap(),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            // `f` panicked: surface its panic.
-            if let Err(p) = t.join() {
-                std::panic::resume_unwind(p);
-            }
-        }
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("hung"),
-    }
-}
-
 #[test]
 fn after_sends_the_fire_time_once_then_closes_and_frees_its_entry() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(2);
         rt.block_on(async move {
             let start = time::now();
@@ -52,7 +32,7 @@ fn after_sends_the_fire_time_once_then_closes_and_frees_its_entry() {
 
 #[test]
 fn timer_stop_is_true_only_when_it_stopped_a_pending_timer() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(2);
         rt.block_on(async move {
             let t = Timer::new(Duration::from_secs(3600));
@@ -71,7 +51,7 @@ fn timer_stop_is_true_only_when_it_stopped_a_pending_timer() {
 
 #[test]
 fn timer_reset_reports_whether_it_was_active_and_rearms() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(2);
         rt.block_on(async move {
             let t = Timer::new(Duration::from_secs(3600));
@@ -91,7 +71,7 @@ fn timer_reset_reports_whether_it_was_active_and_rearms() {
 
 #[test]
 fn a_dropped_timer_frees_its_entry_and_its_channel_stays_open_while_it_lives() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(1);
         rt.block_on(async move {
             let timers: Vec<Timer> = (0..100)
@@ -110,7 +90,7 @@ fn a_dropped_timer_frees_its_entry_and_its_channel_stays_open_while_it_lives() {
 
 #[test]
 fn a_ticker_drops_ticks_for_a_slow_receiver_and_keeps_its_schedule() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(2);
         rt.block_on(time::track(async move {
             time::pause();
@@ -145,7 +125,7 @@ fn a_ticker_drops_ticks_for_a_slow_receiver_and_keeps_its_schedule() {
 
 #[test]
 fn ticker_reset_changes_the_period_and_drop_frees_the_entry() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(1);
         rt.block_on(time::track(async move {
             time::pause();
@@ -172,7 +152,7 @@ fn a_ticker_of_period_zero_panics_as_go_does() {
 
 #[test]
 fn tick_frees_its_entry_at_the_first_tick_after_the_receiver_is_dropped() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(1);
         rt.block_on(time::track(async move {
             time::pause();
@@ -189,7 +169,7 @@ fn tick_frees_its_entry_at_the_first_tick_after_the_receiver_is_dropped() {
 
 #[test]
 fn after_func_runs_its_function_in_a_task_of_its_own() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(2);
         rt.block_on(async move {
             let (tx, rx) = gosched_sync::chan::bounded(1);
@@ -211,7 +191,7 @@ fn after_func_runs_its_function_in_a_task_of_its_own() {
 
 #[test]
 fn after_func_stopped_never_runs_and_reset_runs_it_again() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(2);
         rt.block_on(async move {
             let (tx, rx) = gosched_sync::chan::unbounded();
@@ -231,7 +211,7 @@ fn after_func_stopped_never_runs_and_reset_runs_it_again() {
 
 #[test]
 fn a_thousand_channel_timers_cost_no_task_and_no_thread() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(2);
         let handle = rt.handle().clone();
         rt.block_on(time::track(async move {
@@ -262,7 +242,7 @@ fn a_thousand_channel_timers_cost_no_task_and_no_thread() {
 
 #[test]
 fn timer_values_arrive_in_deadline_order_on_advance() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, _reactor) = common::runtime(1);
         rt.block_on(time::track(async move {
             time::pause();

@@ -14,26 +14,9 @@ const HOUR: Duration = Duration::from_secs(3600);
 /// reaches it.
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
-fn hang_guard(f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let t = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(HANG_GUARD) {
-        Ok(()) => t.join().unwrap(),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(p) = t.join() {
-                std::panic::resume_unwind(p);
-            }
-        }
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("hung"),
-    }
-}
-
 #[test]
 fn an_hour_long_timeout_completes_at_once_on_a_paused_clock() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(2);
         rt.block_on(time::track(async move {
             time::pause();
@@ -48,7 +31,7 @@ fn an_hour_long_timeout_completes_at_once_on_a_paused_clock() {
 
 #[test]
 fn auto_advance_waits_for_every_p_and_fires_each_task_s_sleep_in_turn() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, _reactor) = common::runtime(4);
         rt.block_on(time::track(async {
             time::pause();
@@ -75,7 +58,7 @@ fn auto_advance_waits_for_every_p_and_fires_each_task_s_sleep_in_turn() {
 
 #[test]
 fn a_busy_p_holds_a_paused_clock_still() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(2);
         rt.block_on(time::track(async move {
             time::pause();
@@ -109,7 +92,7 @@ fn a_busy_p_holds_a_paused_clock_still() {
 
 #[test]
 fn advance_fires_timers_in_deadline_order_and_not_the_later_ones() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, reactor) = common::runtime(1);
         rt.block_on(time::track(async move {
             time::pause();
@@ -138,7 +121,7 @@ fn advance_fires_timers_in_deadline_order_and_not_the_later_ones() {
 
 #[test]
 fn resume_goes_back_to_real_time_without_going_back() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (rt, _reactor) = common::runtime(2);
         rt.block_on(time::track(async {
             time::pause();
@@ -158,7 +141,7 @@ fn resume_goes_back_to_real_time_without_going_back() {
 
 #[test]
 fn a_paused_clock_belongs_to_its_own_runtime() {
-    hang_guard(|| {
+    common::hang_guard(HANG_GUARD, || {
         let (paused_rt, _r1) = common::runtime(1);
         let (real_rt, _r2) = common::runtime(1);
         paused_rt.block_on(time::track(async { time::pause() }));

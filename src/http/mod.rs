@@ -37,7 +37,7 @@ mod tower;
 
 pub use self::io::HyperIo;
 pub use self::rt::{HyperExecutor, HyperTimer};
-pub use self::serve::{serve, Listener, Protocol, Serve, Stopped};
+pub use self::serve::{serve, Listener, Protocol, Serve, ServeBody, ServeService, Stopped};
 #[cfg(feature = "tower")]
 pub use self::tower::{serve_tower, TowerToHyper};
 

@@ -64,6 +64,42 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// HTTP/2's client connection preface.
 const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+/// A hyper service [`serve`] can run on every connection: any
+/// `Service<Request<Incoming>>` answering `Response<B>`, cloneable and
+/// shareable across connections, whose future can move between workers.
+/// Implemented for every such type; it only names the bounds once.
+pub trait ServeService<B>:
+    Service<
+        Request<Incoming>,
+        Response = Response<B>,
+        Future: Send + 'static,
+        Error: Into<BoxError>,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S, B> ServeService<B> for S where
+    S: Service<
+            Request<Incoming>,
+            Response = Response<B>,
+            Future: Send + 'static,
+            Error: Into<BoxError>,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// A response body [`serve`] can send: any `Body` whose chunks and
+/// errors can cross threads. Implemented for every such type.
+pub trait ServeBody: Body<Data: Send, Error: Into<BoxError>> + Send + 'static {}
+
+impl<B> ServeBody for B where B: Body<Data: Send, Error: Into<BoxError>> + Send + 'static {}
+
 /// A listener [`serve`] can accept on: [`TcpListener`] and
 /// [`UnixListener`].
 pub trait Listener: Send + Sync + 'static {
@@ -159,12 +195,8 @@ pub struct Stopped {
 pub fn serve<L, S, B>(listener: L, service: S) -> Serve<L, S>
 where
     L: Listener,
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: ServeService<B>,
+    B: ServeBody,
 {
     Serve {
         listener,
@@ -250,12 +282,9 @@ impl<L, S> fmt::Debug for Serve<L, S> {
 impl<L, S, B> IntoFuture for Serve<L, S>
 where
     L: Listener,
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    // The `Response` projection is what ties `B` to `S` here.
+    S: ServeService<B> + Service<Request<Incoming>, Response = Response<B>>,
+    B: ServeBody,
 {
     type Output = Stopped;
     type IntoFuture = Pin<Box<dyn Future<Output = Stopped> + Send>>;
@@ -275,12 +304,8 @@ struct Counts {
 async fn accept_loop<L, S, B>(listener: L, service: S, config: Config) -> Stopped
 where
     L: Listener,
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: ServeService<B>,
+    B: ServeBody,
 {
     let limit = Arc::new(Semaphore::new(config.max_connections));
     let live = WaitGroup::new();
@@ -372,12 +397,8 @@ async fn serve_connection<T, S, B>(
     counts: &Counts,
 ) where
     T: AsyncReadUninit + AsyncWrite + Unpin + Send + 'static,
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: ServeService<B>,
+    B: ServeBody,
 {
     let mut prefix = [MaybeUninit::<u8>::uninit(); 24];
     let mut len = 0;

@@ -13,11 +13,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use hyper::body::{Body, Incoming};
+use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tower_service::Service;
 
-use super::serve::{serve, Listener, Serve};
+use super::serve::{serve, Listener, Serve, ServeBody};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -122,9 +122,7 @@ where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    B: ServeBody,
 {
     serve(listener, TowerToHyper::new(service))
 }
