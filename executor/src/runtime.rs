@@ -544,10 +544,10 @@ impl Handle {
     /// let guard = rt.handle().enter();
     /// assert!(gosched::Handle::try_current().as_ref() == Some(rt.handle()));
     /// // Spawned onto `rt`, not onto the global runtime.
-    /// let h = gosched::spawn(async { 1 });
-    /// assert_eq!(rt.handle().num_tasks(), 1);
+    /// let h = gosched::spawn(async { gosched::Handle::current() });
     /// drop(guard);
-    /// assert_eq!(rt.block_on(h).unwrap(), 1);
+    /// let ran_on = rt.block_on(h).unwrap();
+    /// assert!(&ran_on == rt.handle());
     /// ```
     pub fn enter(&self) -> EnterGuard {
         enter_handle(self.shared.clone())
