@@ -684,9 +684,14 @@ impl Handle {
     /// prints it the way Go does.
     ///
     /// ```
+    /// use gosched::runtime::TaskState;
     /// let rt = gosched::Runtime::new().unwrap();
     /// for _ in 0..3 {
     ///     rt.spawn(std::future::pending::<()>());
+    /// }
+    /// // Until the workers have polled them, some are still runnable.
+    /// while rt.handle().dump().iter().any(|t| t.state != TaskState::Waiting) {
+    ///     std::thread::yield_now();
     /// }
     /// let grouped = rt.handle().dump_grouped();
     /// assert_eq!(grouped.total, 3);

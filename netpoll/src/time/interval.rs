@@ -145,7 +145,12 @@ impl Interval {
     /// assert!(iv.poll_tick(&mut Context::from_waker(&waker)).is_pending());
     /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        ready!(Pin::new(&mut self.sleep).poll(cx));
+        // A tick already due (the first, at `start`, say) completes now,
+        // even while the wheel lags behind the clock: filed, it would wait
+        // for the poller's next turn.
+        if !self.sleep.is_elapsed() {
+            ready!(Pin::new(&mut self.sleep).poll(cx));
+        }
         let scheduled = self.sleep.deadline();
         let now = self.sleep.now();
         let next = far_deadline(scheduled, self.period);
