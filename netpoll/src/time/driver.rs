@@ -315,15 +315,25 @@ impl Timers {
         // The action (a waker, a sender, a callback) is dropped outside the
         // lock: the last reference to a task may go with it, and dropping a
         // task can drop more timers.
-        removed.is_some_and(
-            |Removed {
-                 was_scheduled,
-                 action,
-             }| {
+        match removed {
+            Some(Removed {
+                was_scheduled,
+                action: Action::Wake(waker),
+            }) => {
+                // A sleep's: the common case, dropped without the
+                // general `Action` drop.
+                drop(waker);
+                was_scheduled
+            }
+            Some(Removed {
+                was_scheduled,
+                action,
+            }) => {
                 drop(action);
                 was_scheduled
-            },
-        )
+            }
+            None => false,
+        }
     }
 
     /// Bounds a park `timeout` by the next timer and records the tick the

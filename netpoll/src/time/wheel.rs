@@ -307,6 +307,7 @@ impl Wheel {
     }
 
     /// Puts entry `i` (unlinked) on the free list; returns its action.
+    #[inline]
     fn free(&mut self, i: u32) -> Action {
         let free_head = self.free_head;
         let e = &mut self.entries[i as usize];
@@ -418,6 +419,7 @@ impl Wheel {
     }
 
     /// Files entry `i` (scheduled, unlinked) at the tail of its slot.
+    #[inline]
     fn link(&mut self, i: u32) {
         let when = self.entries[i as usize].when;
         debug_assert!(when > self.elapsed);
@@ -455,6 +457,7 @@ impl Wheel {
     }
 
     /// Unlinks scheduled entry `i` from its slot.
+    #[inline]
     fn unlink(&mut self, i: u32) {
         let (prev, next, level, slot) = {
             let e = &self.entries[i as usize];
