@@ -18,11 +18,49 @@
 
 use std::sync::Arc;
 
-use super::idle::Idle;
+use super::idle::{Idle, MPark};
+use super::processor::PToken;
 use super::worker::Worker;
 use super::Shared;
 use crate::loom::{lock, AtomicBool};
-use crate::task::new_blocking_task;
+use crate::task::{new_blocking_task, Notified};
+
+/// A task that sets the returned flag and unparks the calling thread.
+fn unparking_task() -> (Arc<AtomicBool>, Notified) {
+    let ran = Arc::new(AtomicBool::new(false));
+    let main = loom::thread::current();
+    let (task, join) = {
+        let ran = ran.clone();
+        new_blocking_task(async move {
+            ran.store(true, std::sync::atomic::Ordering::SeqCst);
+            main.unpark();
+        })
+    };
+    drop(join);
+    (ran, task)
+}
+
+/// Parks the calling thread until the task of [`unparking_task`] ran.
+fn wait_until_ran(ran: &AtomicBool) {
+    while !ran.load(std::sync::atomic::Ordering::SeqCst) {
+        loom::thread::park();
+    }
+}
+
+/// Two Ms and one P: M1 (the scheduler's own) holds the returned token,
+/// M2 (registered, on `midle`) sleeps.
+fn two_ms_one_p(shared: &Shared) -> (Arc<MPark>, Arc<MPark>, PToken) {
+    let park1 = shared.all_ms().pop().expect("one M");
+    let park2 = MPark::new();
+    let token = {
+        let mut lists = lock(&shared.idle.lists);
+        assert!(Idle::remove_m(&mut lists, &park1));
+        lists.midle.push(park2.clone());
+        shared.idle.pidleget(&mut lists).expect("one P")
+    };
+    lock(shared.ms_list()).push(park2.clone());
+    (park1, park2, token)
+}
 
 /// The M starts holding the only P with nothing to run, so it spins,
 /// gives the P back, re-checks and sleeps, while this thread spawns
@@ -44,21 +82,10 @@ fn remote_spawn_runs(first_idle: bool) {
         if first_idle {
             loom::thread::yield_now();
         }
-        let ran = Arc::new(AtomicBool::new(false));
-        let main = loom::thread::current();
-        let (task, join) = {
-            let ran = ran.clone();
-            new_blocking_task(async move {
-                ran.store(true, std::sync::atomic::Ordering::SeqCst);
-                main.unpark();
-            })
-        };
-        drop(join);
+        let (ran, task) = unparking_task();
         shared.inject.push(task);
         shared.wakep();
-        while !ran.load(std::sync::atomic::Ordering::SeqCst) {
-            loom::thread::park();
-        }
+        wait_until_ran(&ran);
         shared.shutdown(None);
         m.join().unwrap();
         assert!(lock(&shared.idle.lists).shutdown);
@@ -85,15 +112,7 @@ fn a_remote_spawn_after_the_m_went_idle_runs() {
 fn a_spinning_m_that_loses_its_p_does_not_strand_a_remote_spawn() {
     loom::model(|| {
         let shared = Shared::new_for_loom(1);
-        let park1 = shared.all_ms().pop().expect("one M");
-        let park2 = super::idle::MPark::new();
-        let token = {
-            let mut lists = lock(&shared.idle.lists);
-            assert!(Idle::remove_m(&mut lists, &park1));
-            lists.midle.push(park2.clone());
-            shared.idle.pidleget(&mut lists).expect("one P")
-        };
-        lock(shared.ms_list()).push(park2.clone());
+        let (park1, park2, token) = two_ms_one_p(&shared);
         let m1 = {
             let (shared, park1) = (shared.clone(), park1.clone());
             loom::thread::spawn(move || Worker::new(shared, park1, 1).holding(token).run())
@@ -103,21 +122,10 @@ fn a_spinning_m_that_loses_its_p_does_not_strand_a_remote_spawn() {
             loom::thread::spawn(move || Worker::new(shared, park2, 2).run())
         };
         shared.handoff(0, &park1);
-        let ran = Arc::new(AtomicBool::new(false));
-        let main = loom::thread::current();
-        let (task, join) = {
-            let ran = ran.clone();
-            new_blocking_task(async move {
-                ran.store(true, std::sync::atomic::Ordering::SeqCst);
-                main.unpark();
-            })
-        };
-        drop(join);
+        let (ran, task) = unparking_task();
         shared.inject.push(task);
         shared.wakep();
-        while !ran.load(std::sync::atomic::Ordering::SeqCst) {
-            loom::thread::park();
-        }
+        wait_until_ran(&ran);
         shared.shutdown(None);
         m1.join().unwrap();
         m2.join().unwrap();
@@ -135,29 +143,12 @@ fn a_spinning_m_that_loses_its_p_does_not_strand_a_remote_spawn() {
 fn a_task_readied_by_a_driver_poll_with_its_wakeup_deferred_runs() {
     loom::model(|| {
         let shared = Shared::new_for_loom(1);
-        let park1 = shared.all_ms().pop().expect("one M");
-        let park2 = super::idle::MPark::new();
-        let token = {
-            let mut lists = lock(&shared.idle.lists);
-            assert!(Idle::remove_m(&mut lists, &park1));
-            lists.midle.push(park2.clone());
-            shared.idle.pidleget(&mut lists).expect("one P")
-        };
-        lock(shared.ms_list()).push(park2.clone());
+        let (park1, park2, token) = two_ms_one_p(&shared);
         let m1 = {
             let shared = shared.clone();
             loom::thread::spawn(move || Worker::new(shared, park1, 1).holding(token).run())
         };
-        let ran = Arc::new(AtomicBool::new(false));
-        let main = loom::thread::current();
-        let (task, join) = {
-            let ran = ran.clone();
-            new_blocking_task(async move {
-                ran.store(true, std::sync::atomic::Ordering::SeqCst);
-                main.unpark();
-            })
-        };
-        drop(join);
+        let (ran, task) = unparking_task();
         let m2 = {
             let shared = shared.clone();
             loom::thread::spawn(move || {
@@ -171,9 +162,7 @@ fn a_task_readied_by_a_driver_poll_with_its_wakeup_deferred_runs() {
                 }
             })
         };
-        while !ran.load(std::sync::atomic::Ordering::SeqCst) {
-            loom::thread::park();
-        }
+        wait_until_ran(&ran);
         shared.shutdown(None);
         m1.join().unwrap();
         m2.join().unwrap();
