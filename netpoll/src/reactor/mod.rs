@@ -66,6 +66,7 @@ mod loom_io_state;
 #[cfg(all(test, gosched_loom))]
 mod loom_wake_latch;
 pub(crate) mod poll_io;
+mod precise_wake;
 pub(crate) mod table;
 pub(crate) mod wake_latch;
 
@@ -86,6 +87,7 @@ use crate::loom::lock_std as lock;
 use crate::time::driver::Timers;
 use crate::time::wheel::Fired;
 use io_state::IoState;
+use precise_wake::{PreciseWake, TIMER_TOKEN};
 use table::Table;
 use wake_latch::WakeLatch;
 
@@ -122,6 +124,9 @@ struct Poller {
     wake: Vec<Waker>,
     /// Timers fired by the last turn.
     fired: Vec<Fired>,
+    /// Wakes a park bounded by a timer at the timer's instant, not at the
+    /// poll timeout's millisecond.
+    precise: PreciseWake,
 }
 
 pub(crate) struct Inner {
@@ -156,6 +161,7 @@ impl Reactor {
         let poll = mio::Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let precise = PreciseWake::new(poll.registry());
         Ok(Reactor {
             inner: Arc::new(Inner {
                 registry,
@@ -164,6 +170,7 @@ impl Reactor {
                     events: mio::Events::with_capacity(EVENTS_CAPACITY),
                     wake: Vec::new(),
                     fired: Vec::new(),
+                    precise,
                 }),
                 waker,
                 latch: WakeLatch::new(),
@@ -323,7 +330,7 @@ impl Inner {
         if blocking && self.latch.take() {
             timeout = Some(Duration::ZERO);
         }
-        let (timeout, may_advance) = self
+        let park = self
             .timers
             .park_timeout(timeout, || blocking && self.runtime_is_idle());
         let Poller {
@@ -331,21 +338,25 @@ impl Inner {
             events,
             wake,
             fired,
+            precise,
         } = poller;
-        let result = poll.poll(events, timeout);
+        if blocking && park.timeout != Some(Duration::ZERO) {
+            precise.prepare(park.timer);
+        }
+        let result = poll.poll(events, park.timeout);
         self.timers.poller_returned();
         match result {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => events.clear(),
             Err(e) => panic!("gosched netpoll: epoll_wait failed: {e}"),
         }
-        self.dispatch(events, wake);
+        let io_or_unpark = self.dispatch(events, wake);
         for w in wake.drain(..) {
             w.wake();
         }
         // A paused clock jumps only when the poll brought nothing: no I/O
         // readiness and no unpark (`time::driver`, "auto-advance").
-        if may_advance && events.is_empty() {
+        if park.may_advance && !io_or_unpark {
             self.timers.auto_advance(fired);
         } else {
             self.timers.fire(self.timers.now(), fired);
@@ -377,17 +388,24 @@ impl Inner {
 
     /// Stores each event's readiness in its registration, skipping events
     /// whose token went stale (see `table`), and collects the wakers to
-    /// call.
-    fn dispatch(&self, events: &mio::Events, wake: &mut Vec<Waker>) {
+    /// call. Returns whether anything but the precise timer came back (I/O
+    /// readiness or an unpark).
+    fn dispatch(&self, events: &mio::Events, wake: &mut Vec<Waker>) -> bool {
+        let mut io_or_unpark = false;
         let table = lock(&self.table);
         for event in events.iter() {
-            if event.token() == WAKER_TOKEN {
-                continue;
+            match event.token() {
+                TIMER_TOKEN => continue,
+                WAKER_TOKEN => {}
+                token => {
+                    if let Some(state) = table.get(token.0) {
+                        state.set_readiness(readiness_of(event), wake);
+                    }
+                }
             }
-            if let Some(state) = table.get(event.token().0) {
-                state.set_readiness(readiness_of(event), wake);
-            }
+            io_or_unpark = true;
         }
+        io_or_unpark
     }
 
     fn shutdown(&self) {

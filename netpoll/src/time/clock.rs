@@ -40,7 +40,8 @@ use std::time::{Duration, Instant};
 
 /// The bit of the state word that says the clock is paused.
 const PAUSED: u64 = 1 << 63;
-/// The wheel's tick, in nanoseconds.
+/// A paused clock stops on a whole millisecond, which is a whole number
+/// of the wheel's ticks (16; `wheel.rs`).
 const NANOS_PER_MS: u64 = 1_000_000;
 
 /// Clocks of this process whose state word is not 0 (paused, or running
@@ -120,8 +121,8 @@ impl Clock {
         }
     }
 
-    /// Freezes the clock at the current time, rounded up to the wheel's
-    /// next 1 ms tick. A paused clock stays as it is. Called under the
+    /// Freezes the clock at the current time, rounded up to the next
+    /// whole millisecond. A paused clock stays as it is. Called under the
     /// owning wheel's lock.
     ///
     /// The rounding makes deadlines of whole milliseconds from a paused

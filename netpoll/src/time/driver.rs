@@ -104,6 +104,20 @@ pub(crate) enum Inserted {
     },
 }
 
+/// How the poller parks: what [`Timers::park_timeout`] decided.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Park {
+    /// The poll's timeout.
+    pub(crate) timeout: Option<Duration>,
+    /// With a paused clock: the runtime is idle, so a poll that brings
+    /// nothing back jumps the clock ([`Timers::auto_advance`]).
+    pub(crate) may_advance: bool,
+    /// The timer instant that bounds `timeout`, when one does: the poller
+    /// wakes at it precisely (`reactor/precise_wake.rs`) instead of at the
+    /// poll timeout's millisecond.
+    pub(crate) timer: Option<Instant>,
+}
+
 struct State {
     wheel: Wheel,
     /// The tick the parked poller will wake at (`u64::MAX`: no timeout);
@@ -341,17 +355,22 @@ impl Timers {
     ///
     /// With the clock paused (module docs, "auto-advance"), the timeout is
     /// zero when `idle()` says the runtime is idle and a timer is set, and
-    /// the second value is then true: the caller calls
+    /// [`Park::may_advance`] is then true: the caller calls
     /// [`Timers::auto_advance`] if the poll brought nothing back.
     pub(crate) fn park_timeout(
         &self,
         timeout: Option<Duration>,
         idle: impl FnOnce() -> bool,
-    ) -> (Option<Duration>, bool) {
+    ) -> Park {
         if self.clock.is_paused() {
-            return self.paused_park_timeout(timeout, idle);
+            let (timeout, may_advance) = self.paused_park_timeout(timeout, idle);
+            return Park {
+                timeout,
+                may_advance,
+                timer: None,
+            };
         }
-        (self.real_park_timeout(timeout), false)
+        self.real_park_timeout(timeout)
     }
 
     /// [`Timers::park_timeout`] while paused: steps 1 and 3 of the module
@@ -375,14 +394,15 @@ impl Timers {
         (Some(recheck), false)
     }
 
-    fn real_park_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+    fn real_park_timeout(&self, timeout: Option<Duration>) -> Park {
         let mut st = lock(&self.state);
         let now = self.clock.now();
-        let next = st.wheel.next_expiration();
-        let timer_timeout = next.map(|t| st.wheel.instant_of(t).saturating_duration_since(now));
-        let timeout = match (timeout, timer_timeout) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let next = st.wheel.next_expiration().map(|t| st.wheel.instant_of(t));
+        let timer_timeout = next.map(|t| t.saturating_duration_since(now));
+        let (timeout, timer) = match (timeout, timer_timeout) {
+            (Some(a), Some(b)) if a < b => (Some(a), None),
+            (_, Some(b)) => (Some(b), next),
+            (a, None) => (a, None),
         };
         st.poller_tick = Some(match timeout {
             None => u64::MAX,
@@ -391,7 +411,11 @@ impl Timers {
                 .checked_add(d)
                 .map_or(u64::MAX, |t| st.wheel.tick_for(t)),
         });
-        timeout
+        Park {
+            timeout,
+            may_advance: false,
+            timer,
+        }
     }
 
     /// The poller is back from the poll (module docs, step 3).
@@ -520,7 +544,11 @@ mod tests {
         let timers = Timers::new();
         assert_eq!(
             timers.park_timeout(Some(Duration::MAX), || true),
-            (Some(Duration::MAX), false)
+            Park {
+                timeout: Some(Duration::MAX),
+                may_advance: false,
+                timer: None,
+            }
         );
         timers.poller_returned();
     }

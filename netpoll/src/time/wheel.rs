@@ -16,14 +16,22 @@
 //!
 //! # Shape
 //!
-//! Time is counted in milliseconds since the wheel was made (a *tick*).
+//! Time is counted in ticks of 62.5 µs (1/16 ms) since the wheel was made.
+//! The tick is what makes timers precise: a deadline is rounded up to the
+//! next tick, so it fires at most 62.5 µs after it is due plus the
+//! poller's wake-up (a millisecond tick, tokio's, makes a 1 ms ticker
+//! 1.3 ms late on average). 16 ticks to the millisecond, so a deadline of
+//! whole milliseconds from a paused clock (which stops on a millisecond,
+//! `clock.rs`) still falls on a tick boundary.
 //! There are [`LEVELS`] levels of 64 slots; a slot of level `l` spans
-//! `64^l` ticks, so the wheel covers 64^6 ms (about 2.2 years) ahead;
+//! `64^l` ticks, so the wheel covers 64^6 ticks (about 50 days) ahead;
 //! timers further away park in the top level and are re-filed each time
 //! their slot comes round. A timer is filed at the level of the highest
 //! 6-bit digit in which its tick differs from `elapsed` (the tick the wheel
-//! has advanced to): a timer due in 3 ms sits in level 0, one due in 70 s
-//! in level 2. Each level keeps a 64-bit mask of occupied slots, so finding
+//! has advanced to): a timer due in 3 ms sits in level 0, one due in 10 ms
+//! in level 1, one due in 30 s in level 3. A finer tick costs a fired timer
+//! one more cascade (a relink) than a millisecond tick would; a timeout
+//! that is cancelled before it fires, the common case, costs the same. Each level keeps a 64-bit mask of occupied slots, so finding
 //! the next slot to expire is a rotate and a count of trailing zeros.
 //!
 //! # Protocol
@@ -71,8 +79,9 @@ const LEVEL_BITS: u64 = 6;
 const MAX_RANGE: u64 = 1 << (LEVEL_BITS * LEVELS as u64);
 /// Sentinel for "no entry".
 const NIL: u32 = u32::MAX;
-/// Nanoseconds in a tick (1 ms).
-const NANOS_PER_TICK: u64 = 1_000_000;
+/// Nanoseconds in a tick (62.5 µs: 16 to the millisecond). Divisions by
+/// it are by a constant, which compiles to a multiply.
+pub(crate) const NANOS_PER_TICK: u64 = 62_500;
 
 /// Names one timer entry; stale once the entry is freed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,36 +197,38 @@ impl Wheel {
     /// The tick of `deadline` (rounded up) and its offset in nanoseconds
     /// from the wheel's start.
     pub(crate) fn offset_of(&self, deadline: Instant) -> (u64, u64) {
-        let d = deadline.saturating_duration_since(self.start);
-        let ms = d.as_secs().saturating_mul(1000);
-        let tick = ms.saturating_add(u64::from(d.subsec_nanos().div_ceil(1_000_000)));
-        let ns = d
-            .as_secs()
+        let ns = self.nanos_since_start(deadline);
+        (ns.div_ceil(NANOS_PER_TICK), ns)
+    }
+
+    /// Nanoseconds from the wheel's start to `t` (0 if earlier; saturating
+    /// at 584 years). u64 arithmetic: a u128 division here costs more than
+    /// the rest of an insert.
+    #[inline]
+    fn nanos_since_start(&self, t: Instant) -> u64 {
+        let d = t.saturating_duration_since(self.start);
+        d.as_secs()
             .saturating_mul(1_000_000_000)
-            .saturating_add(u64::from(d.subsec_nanos()));
-        (tick, ns)
+            .saturating_add(u64::from(d.subsec_nanos()))
     }
 
     /// The tick of `deadline`, rounded up so a timer never fires early.
-    /// (u64 arithmetic: a u128 division here costs more than the rest of
-    /// an insert.)
     pub(crate) fn tick_for(&self, deadline: Instant) -> u64 {
-        let d = deadline.saturating_duration_since(self.start);
-        let ms = d.as_secs().saturating_mul(1000);
-        ms.saturating_add(u64::from(d.subsec_nanos().div_ceil(1_000_000)))
+        self.nanos_since_start(deadline).div_ceil(NANOS_PER_TICK)
     }
 
     /// The tick `now` is in, rounded down.
     pub(crate) fn now_tick(&self, now: Instant) -> u64 {
-        let d = now.saturating_duration_since(self.start);
-        let ms = d.as_secs().saturating_mul(1000);
-        ms.saturating_add(u64::from(d.subsec_millis()))
+        self.nanos_since_start(now) / NANOS_PER_TICK
     }
 
     /// The instant tick `t` starts (saturating: a tick too far to
     /// represent maps to `FAR_FUTURE` after the start).
     pub(crate) fn instant_of(&self, t: u64) -> Instant {
-        far_deadline(self.start, Duration::from_millis(t))
+        far_deadline(
+            self.start,
+            Duration::from_nanos(t.saturating_mul(NANOS_PER_TICK)),
+        )
     }
 
     /// Sets a timer for `deadline` that wakes `waker`; returns its key and
@@ -516,6 +527,16 @@ mod tests {
     use super::*;
     use futures::task::noop_waker;
 
+    /// `t` ticks.
+    fn ticks(t: u64) -> Duration {
+        Duration::from_nanos(t * NANOS_PER_TICK)
+    }
+
+    /// The tick `ms` milliseconds from the start.
+    fn ms(ms: u64) -> u64 {
+        ms * 1_000_000 / NANOS_PER_TICK
+    }
+
     fn fire_until(w: &mut Wheel, now: u64) -> Vec<Fired> {
         let mut fired = Vec::new();
         w.advance(now, &mut fired);
@@ -526,16 +547,12 @@ mod tests {
     fn timers_fire_at_their_tick_and_not_before_across_levels() {
         let start = Instant::now();
         let mut w = Wheel::new(start);
-        let ticks = [
+        let due = [
             1u64, 5, 63, 64, 65, 200, 4095, 4096, 4097, 300_000, 20_000_000,
         ];
-        let keys: Vec<_> = ticks
+        let keys: Vec<_> = due
             .iter()
-            .map(|&t| {
-                w.insert(start + Duration::from_millis(t), noop_waker())
-                    .unwrap()
-                    .0
-            })
+            .map(|&t| w.insert(start + ticks(t), noop_waker()).unwrap().0)
             .collect();
         let mut fired_at = Vec::new();
         let mut now = 0;
@@ -547,10 +564,10 @@ mod tests {
                 fired_at.push((f.deadline_ns, now));
             }
         }
-        assert_eq!(fired_at.len(), ticks.len());
+        assert_eq!(fired_at.len(), due.len());
         for (ns, at) in fired_at {
             assert_eq!(
-                at * 1_000_000,
+                at * NANOS_PER_TICK,
                 ns,
                 "the timer due at {ns} ns fired at its tick"
             );
@@ -576,7 +593,7 @@ mod tests {
         assert_eq!(w.len(), 0);
         assert_eq!(w.capacity(), 1);
         assert!(w.next_expiration().is_none());
-        assert!(fire_until(&mut w, 60_000).is_empty());
+        assert!(fire_until(&mut w, ms(60_000)).is_empty());
     }
 
     #[test]
@@ -587,7 +604,7 @@ mod tests {
             let d = start + Duration::from_millis(699) + Duration::from_nanos(1 + i * 1000);
             w.insert(d, noop_waker()).unwrap();
         }
-        let fired = fire_until(&mut w, 700);
+        let fired = fire_until(&mut w, ms(700));
         let ns: Vec<u64> = fired.iter().map(|f| f.deadline_ns).collect();
         let expected: Vec<u64> = (0..100).map(|i| 699_000_001 + i * 1000).collect();
         assert_eq!(ns, expected);
@@ -598,8 +615,7 @@ mod tests {
         let start = Instant::now();
         let mut w = Wheel::new(start);
         let far = MAX_RANGE + 5000;
-        w.insert(start + Duration::from_millis(far), noop_waker())
-            .unwrap();
+        w.insert(start + ticks(far), noop_waker()).unwrap();
         let mut now = 0;
         let mut rounds = 0;
         loop {
@@ -613,6 +629,21 @@ mod tests {
             assert!(rounds < 1000);
         }
         assert_eq!(now, far);
+    }
+
+    #[test]
+    fn a_deadline_between_milliseconds_fires_within_one_tick_of_it() {
+        let start = Instant::now();
+        let mut w = Wheel::new(start);
+        // 1.03 ms: tokio's millisecond tick would hold it until 2 ms.
+        let due = Duration::from_micros(1030);
+        let (_, tick) = w.insert(start + due, noop_waker()).unwrap();
+        let at = w.instant_of(tick) - start;
+        assert!(at >= due, "never early: {at:?}");
+        assert!(at - due < ticks(1), "late by less than a tick: {at:?}");
+        let before = w.now_tick(start + due);
+        assert!(fire_until(&mut w, before).is_empty());
+        assert_eq!(fire_until(&mut w, tick).len(), 1);
     }
 
     #[test]
