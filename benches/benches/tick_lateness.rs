@@ -4,6 +4,8 @@
 //! iteration is the run's **p99 tick lateness** (`iter_custom`); p50 and
 //! max are printed for each run.
 //!
+//! - idle_p50 / idle_p99 (2 procs, with smol as a third peer): nothing
+//!   misbehaves; the timers' own precision. Reported as p50 and as p99.
 //! - blocking_victim (1 proc): one task calls `std::thread::sleep(200 ms)`.
 //! - cpu_hog (1 proc): one task spins 200 ms of CPU with no await.
 //! - budget_hog (2 procs): two tasks loop forever on a channel that always
@@ -32,6 +34,8 @@ const TAIL: Duration = Duration::from_millis(50);
 
 #[derive(Clone, Copy)]
 enum Bad {
+    /// Nothing misbehaves (run with no hogs).
+    Idle,
     Block,
     Cpu,
     Budget,
@@ -53,7 +57,7 @@ fn misbehave_sync(bad: Bad) {
                 x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
             }
         }
-        Bad::Budget => unreachable!("async"),
+        Bad::Budget | Bad::Idle => unreachable!("async or no hog"),
     }
 }
 
@@ -163,6 +167,88 @@ fn tokio_run(rt: &tokio::runtime::Runtime, bad: Bad, hogs: usize) -> Vec<Duratio
     })
 }
 
+/// smol's executor on `threads` threads, its timers on async-io's reactor
+/// (a timerfd-precise epoll wait).
+fn smol_run(ex: &Arc<smol::Executor<'static>>) -> Vec<Duration> {
+    let stop = Arc::new(AtomicBool::new(false));
+    smol::block_on(ex.run(async {
+        let tickers: Vec<_> = (0..TICKERS)
+            .map(|_| {
+                let stop = stop.clone();
+                ex.spawn(async move {
+                    let mut late = Vec::with_capacity(400);
+                    let mut next = Instant::now() + TICK;
+                    while !stop.load(Ordering::Relaxed) {
+                        smol::Timer::at(next).await;
+                        late.push(Instant::now().saturating_duration_since(next));
+                        next += TICK;
+                    }
+                    late
+                })
+            })
+            .collect();
+        smol::Timer::after(LEAD + BAD + TAIL).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut all = Vec::new();
+        for t in tickers {
+            all.extend(t.await);
+        }
+        all
+    }))
+}
+
+/// The idle runtime: p50 and p99 lateness of the tickers alone, gosched,
+/// tokio and smol with two threads each.
+fn idle(c: &mut Criterion) {
+    const PROCS: usize = 2;
+    let g = gosched::Runtime::builder().procs(PROCS).build().unwrap();
+    let t = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(PROCS)
+        .enable_all()
+        .build()
+        .unwrap();
+    // Two threads run the executor; the bench thread's `block_on` is the
+    // third, as tokio's and gosched's `block_on` thread is.
+    let ex = Arc::new(smol::Executor::new());
+    for _ in 0..PROCS {
+        let ex = ex.clone();
+        std::thread::spawn(move || smol::block_on(ex.run(smol::future::pending::<()>())));
+    }
+    type Run<'a> = Box<dyn Fn() -> Vec<Duration> + 'a>;
+    let runs: [(&str, Run); 3] = [
+        ("gosched", Box::new(|| gosched_run(&g, Bad::Idle, 0))),
+        ("tokio", Box::new(|| tokio_run(&t, Bad::Idle, 0))),
+        ("smol", Box::new(|| smol_run(&ex))),
+    ];
+    for (name, pick) in [
+        (
+            "idle_p50",
+            (|s: (Duration, Duration, Duration)| s.0) as fn(_) -> _,
+        ),
+        ("idle_p99", |s| s.1),
+    ] {
+        let mut group = c.benchmark_group(name);
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(4));
+        for (peer, run) in &runs {
+            group.bench_function(*peer, |b| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| {
+                            let s = stats(run());
+                            eprintln!("{name}/{peer}: p50 {:?} p99 {:?} max {:?}", s.0, s.1, s.2);
+                            pick(s)
+                        })
+                        .sum()
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
 fn scenario(c: &mut Criterion, name: &str, bad: Bad, procs: usize, hogs: usize) {
     let g = gosched::Runtime::builder().procs(procs).build().unwrap();
     let t = tokio::runtime::Builder::new_multi_thread()
@@ -201,6 +287,7 @@ fn scenario(c: &mut Criterion, name: &str, bad: Bad, procs: usize, hogs: usize) 
 }
 
 fn tick_lateness(c: &mut Criterion) {
+    idle(c);
     scenario(c, "blocking_victim", Bad::Block, 1, 1);
     scenario(c, "cpu_hog", Bad::Cpu, 1, 1);
     scenario(c, "budget_hog", Bad::Budget, 2, 2);
