@@ -20,9 +20,12 @@
 //!    not reached `epoll_wait` yet.
 //! 3. After the poll, the poller clears `poller_tick`
 //!    ([`Timers::poller_returned`]) and fires what is due
-//!    ([`Timers::fire`]): wakers are sorted by deadline (a stable sort:
-//!    equal deadlines keep the wheel's order, which is the order they were
-//!    set in unless one of them was cascaded from a higher level) and woken outside the lock.
+//!    ([`Timers::fire`]) outside the lock, in the wheel's order: tick by
+//!    tick (62.5 µs), and within a tick in the order the entries reached
+//!    their slot. There is no sort: a batch is tens of thousands of
+//!    entries when a crowd of sleeps comes due, and ordering inside one
+//!    tick is finer than any deadline a program can rely on (wake-ups of
+//!    one tick race each other on the Ps anyway).
 //! 4. When the runtime drops, its driver shuts the timers down
 //!    ([`Timers::shutdown`]): every stored waker is woken, and every later
 //!    `insert` or `poll` answers [`ShutDown`], which `Sleep` turns into a
@@ -191,7 +194,7 @@ impl Timers {
     }
 
     /// Moves the clock forward by `by` and fires what became due, in
-    /// deadline order, on this thread (`time::advance`).
+    /// tick order, on this thread (`time::advance`).
     pub(crate) fn advance(&self, by: Duration, buf: &mut Vec<Fired>) {
         {
             let st = lock(&self.state);
@@ -307,13 +310,19 @@ impl Timers {
     }
 
     /// Whether the timer fired; if not, `waker` is the one it will wake.
+    /// A fired entry is freed on the way (the caller forgets `key`), so
+    /// the sleep's completion takes the lock once, not twice.
     /// After shutdown, [`ShutDown`]: the timer will never fire.
     pub(crate) fn poll(&self, key: TimerKey, waker: &Waker) -> Result<bool, ShutDown> {
         let mut st = lock(&self.state);
         if st.shut_down {
             return Err(ShutDown);
         }
-        Ok(st.wheel.poll(key, waker))
+        let fired = st.wheel.poll(key, waker);
+        if fired {
+            self.len.store(st.wheel.len(), Ordering::Relaxed);
+        }
+        Ok(fired)
     }
 
     /// Frees the entry of `key`; true when it was still waiting to fire
@@ -423,7 +432,7 @@ impl Timers {
         lock(&self.state).poller_tick = None;
     }
 
-    /// Fires every timer due at `now`, in deadline order. `buf` is scratch
+    /// Fires every timer due at `now`, in tick order. `buf` is scratch
     /// space the poller keeps between calls.
     ///
     /// Returns how many fired.
@@ -437,13 +446,6 @@ impl Timers {
             st.wheel.advance(tick, buf);
             // One-shot entries were freed as they fired.
             self.len.store(st.wheel.len(), Ordering::Relaxed);
-        }
-        // Usually sorted already (slots keep insertion order, and a batch
-        // is mostly one slot): check in one pass before sorting.
-        // A stable sort: timers with equal deadlines keep the order the
-        // wheel produced them in.
-        if !buf.is_sorted_by_key(|f| f.deadline_ns) {
-            buf.sort_by_key(|f| f.deadline_ns);
         }
         let n = buf.len();
         let mut orphans = Vec::new();

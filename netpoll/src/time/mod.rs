@@ -19,7 +19,7 @@
 //!    the deadline passed and completes at once. When the new deadline is
 //!    earlier than what the parked poller waits for, the poller is woken to
 //!    shorten its wait.
-//! 3. The poller fires due entries in deadline order: it marks them fired
+//! 3. The poller fires due entries tick by tick: it marks them fired
 //!    and wakes their tasks. Waiting tasks carry the `sleep` wait reason.
 //! 4. The next poll sees the mark, frees the entry and completes. Dropping
 //!    a sleep frees its entry at once, fired or not, so a timeout that

@@ -104,7 +104,7 @@ pub fn resume() {
 }
 
 /// Moves the current reactor's clock forward by `by`, fires every timer
-/// that became due (in deadline order), and yields once so that the tasks
+/// that became due (in tick order), and yields once so that the tasks
 /// it woke can run. On a running clock it moves the clock ahead just the
 /// same.
 ///

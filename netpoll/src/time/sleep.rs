@@ -215,14 +215,15 @@ impl Sleep {
             None => None,
             Some(key) => {
                 let entry_fired = timers.poll(key, cx.waker())?;
+                if entry_fired {
+                    // `poll` freed the entry.
+                    self.key = None;
+                }
                 if (entry_fired && self.armed >= self.deadline) || timers.now() >= self.deadline {
                     Some(true)
                 } else if entry_fired {
                     // Filed for an earlier deadline before a reset moved
-                    // it later: free it and file anew for the real one.
-                    if let Some(key) = self.key.take() {
-                        timers.remove(key);
-                    }
+                    // it later: file anew for the real one.
                     None
                 } else {
                     Some(false)

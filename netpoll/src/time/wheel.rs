@@ -47,9 +47,9 @@
 //!    callback is handed out and its entry freed at once; a ticker's is
 //!    handed out and re-filed one period on, past `now`, so one advance
 //!    fires a ticker at most once.
-//! 3. A sleep sees the fired mark in [`Wheel::poll`], and frees the entry
-//!    with [`Wheel::remove`], whether it fired or not. Dropping a sleep
-//!    that never fired therefore frees its entry at once: a server that
+//! 3. A sleep sees the fired mark in [`Wheel::poll`], which frees the
+//!    entry in the same call; a sleep dropped before it fired frees its
+//!    entry with [`Wheel::remove`]. Either way the entry goes at once: a server that
 //!    wraps every read in a timeout holds only the timers in flight. A
 //!    `Timer`, `Ticker` or Context deadline removes its entry when stopped
 //!    or dropped; [`Wheel::remove`] says whether it was still scheduled,
@@ -135,8 +135,8 @@ impl Level {
 
 /// A timer that fired during [`Wheel::advance`].
 pub(crate) struct Fired {
-    /// Its deadline (nanoseconds since the wheel's start), the sort key
-    /// of a batch.
+    /// Its deadline (nanoseconds since the wheel's start), for the tests.
+    #[cfg(test)]
     pub(crate) deadline_ns: u64,
     /// What to do once every lock is dropped.
     pub(crate) fire: Fire,
@@ -287,12 +287,16 @@ impl Wheel {
     }
 
     /// Whether the sleep of `key` fired; if not, makes `waker` the one it
-    /// will wake. A stale key counts as fired.
+    /// will wake. A fired entry is freed (its waker was taken when it
+    /// fired, so there is nothing to drop): the key is stale from now on.
+    /// A stale key counts as fired.
     pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> bool {
         let Some(e) = self.entry_mut(key) else {
             return true;
         };
         if e.state == State::Fired {
+            let action = self.free(key.index);
+            debug_assert!(matches!(action, Action::Wake(None)));
             return true;
         }
         match &mut e.action {
@@ -375,9 +379,14 @@ impl Wheel {
                 if e.when <= self.elapsed {
                     e.prev = NIL;
                     e.next = NIL;
+                    #[cfg(test)]
                     let deadline_ns = e.deadline_ns;
                     if let Some(fire) = self.fire_entry(i, now, now_ns) {
-                        fired.push(Fired { deadline_ns, fire });
+                        fired.push(Fired {
+                            #[cfg(test)]
+                            deadline_ns,
+                            fire,
+                        });
                     }
                 } else {
                     self.link(i);
