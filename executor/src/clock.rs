@@ -2,8 +2,10 @@
 //! advances, so that hot paths (a task recording when it parked) read one
 //! relaxed atomic instead of the system clock.
 //!
-//! It advances in 1 ms steps while a runtime is busy and up to 10 ms steps
-//! while idle (sysmon's sleep); readers must not need better. 0 means the
+//! sysmon advances it every round (every 20 µs to 10 ms, its sleep), and
+//! busy Ms every 61st scheduling tick (`sched/stuck_watch.rs`), so it lags
+//! by well under a millisecond while tasks run and by up to 10 ms while
+//! the runtime idles; readers must not need better. 0 means the
 //! clock was never set (no runtime has started).
 
 use std::sync::atomic::AtomicU32;

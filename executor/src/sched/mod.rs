@@ -26,6 +26,7 @@ pub(crate) mod inject;
 pub(crate) mod processor;
 pub(crate) mod runq;
 pub(crate) mod syscall;
+pub(crate) mod stuck_watch;
 pub(crate) mod sysmon;
 pub(crate) mod worker;
 
@@ -172,6 +173,9 @@ pub(crate) struct Shared {
     /// The monitor thread, when one runs: set by `start`, taken by
     /// `shutdown`.
     sysmon: Mutex<Option<(Arc<sysmon::SysmonStop>, std::thread::JoinHandle<()>)>>,
+    /// Stops sysmon, or nudges it from a doze (`stuck_watch.rs`); the
+    /// monitor thread holds a clone.
+    pub(crate) monitor: Arc<sysmon::SysmonStop>,
 }
 
 impl Shared {
@@ -227,6 +231,7 @@ impl Shared {
             nthreads: AtomicUsize::new(0),
             ms: Mutex::new(ms.clone()),
             sysmon: Mutex::new(None),
+            monitor: Arc::new(sysmon::SysmonStop::new()),
             trace: if cfg!(gosched_loom) {
                 None
             } else {
@@ -442,6 +447,12 @@ impl Shared {
                 self.idle.nmspinning.fetch_sub(1, SeqCst);
             }
         }
+    }
+
+    /// Wakes sysmon from a doze: an M saw a P stuck in one poll
+    /// (`stuck_watch.rs`).
+    pub(crate) fn nudge_sysmon(&self) {
+        self.monitor.nudge();
     }
 
     /// Whether any queue holds a task (racy; for the re-check of step 5).

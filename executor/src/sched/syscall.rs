@@ -82,8 +82,10 @@ pub(crate) fn syscall_on<R>(ctx: &MContext, f: impl FnOnce() -> R) -> R {
     if ctx.p.get().is_none() {
         return f();
     }
-    // 1. Enter.
+    // 1. Enter, and wake a dozing sysmon to watch the call (one relaxed
+    // load while it is awake; `stuck_watch.rs`).
     ctx.park.enter_syscall();
+    ctx.shared.nudge_sysmon();
     let out = {
         // 2. Off the worker; restored even if `f` panics.
         let _off = OffWorker::enter(ctx);

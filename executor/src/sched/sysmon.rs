@@ -2,7 +2,11 @@
 //!
 //! One thread per runtime, sleeping 20 µs at first and doubling up to
 //! 10 ms while it retakes no P (Go's schedule: only a retake resets
-//! the back-off). Each round it:
+//! the back-off), busy runtime or not. It sleeps at most 1 ms only while
+//! it has a reason to look closely: a running P whose poll count stood
+//! still for a whole round, or a nudge from an M that saw a P stuck in
+//! one poll (`stuck_watch.rs`), after which it watches closely for
+//! [`IDLE_ROUNDS_BEFORE_BACKOFF`] rounds. Each round it:
 //!
 //! 1. **Retakes** a P whose M has been inside one task poll for more than
 //!    10 ms (Go's `forcePreemptNS`), or for more than 1 ms with its thread
@@ -14,7 +18,7 @@
 //!    wait (on that P or in the global queue), and hands it to another M
 //!    (`handoff.rs`). A poll is "one" when the P's poll counter has not
 //!    moved; an M that is merely busy polls many short tasks and is left
-//!    alone. While any P runs, sysmon sleeps at most 1 ms.
+//!    alone.
 //!    A P whose M said it is blocking (`syscall`, Go's `_Psyscall`) is
 //!    retaken sooner: when the M is seen inside the same call in two
 //!    rounds in a row and work waits (`syscall.rs`); while any M is in
@@ -27,6 +31,7 @@
 //!    `GOSCHED_DEBUG=schedtrace=N`, prints Go's SCHED line
 //!    (`schedtrace.rs`).
 
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -34,16 +39,51 @@ use std::time::{Duration, Instant};
 use super::Shared;
 use crate::schedtrace::{schedtrace, DebugSettings};
 
-/// Stops the monitor thread.
+/// Stops the monitor thread, or nudges it out of a doze.
 pub(crate) struct SysmonStop {
-    stopped: Mutex<bool>,
+    signal: Mutex<Signal>,
     cv: Condvar,
+    /// sysmon sleeps longer than [`BUSY_MAX_DELAY`] and nobody has nudged
+    /// it yet: the next [`SysmonStop::nudge`] wakes it. Set by sysmon
+    /// under the `signal` lock before it waits; taken by the nudger.
+    dozing: AtomicBool,
+}
+
+#[derive(Default)]
+struct Signal {
+    stopped: bool,
+    nudged: bool,
+}
+
+/// How a sysmon sleep ended.
+#[derive(PartialEq, Eq)]
+enum Woke {
+    Timeout,
+    Nudged,
+    Stopped,
 }
 
 impl SysmonStop {
+    pub(crate) fn new() -> SysmonStop {
+        SysmonStop {
+            signal: Mutex::new(Signal::default()),
+            cv: Condvar::new(),
+            dozing: AtomicBool::new(false),
+        }
+    }
+
     pub(crate) fn stop(&self) {
-        *crate::loom::lock_std(&self.stopped) = true;
+        crate::loom::lock_std(&self.signal).stopped = true;
         self.cv.notify_all();
+    }
+
+    /// Wakes sysmon from a doze to watch closely (`stuck_watch.rs`). One
+    /// atomic swap when it is not dozing, or already nudged.
+    pub(crate) fn nudge(&self) {
+        if self.dozing.load(Relaxed) && self.dozing.swap(false, Relaxed) {
+            crate::loom::lock_std(&self.signal).nudged = true;
+            self.cv.notify_all();
+        }
     }
 }
 
@@ -52,10 +92,7 @@ pub(crate) fn start(
     shared: &Arc<Shared>,
     settings: DebugSettings,
 ) -> std::io::Result<Option<(Arc<SysmonStop>, std::thread::JoinHandle<()>)>> {
-    let stop = Arc::new(SysmonStop {
-        stopped: Mutex::new(false),
-        cv: Condvar::new(),
-    });
+    let stop = shared.monitor.clone();
     let weak = Arc::downgrade(shared);
     let s = stop.clone();
     let h = std::thread::Builder::new()
@@ -72,8 +109,8 @@ pub(crate) const RETAKE_AFTER: Duration = Duration::from_millis(10);
 /// the kernel for the thread's state instead (Linux), and only for a poll
 /// that has already run this long, so healthy runtimes never pay for it.
 pub(crate) const RETAKE_ASLEEP_AFTER: Duration = Duration::from_millis(1);
-/// Longest sysmon sleep while some P is running (Go sleeps up to 10 ms,
-/// but our blocked-thread detection needs a finer look while busy).
+/// Longest sysmon sleep while it watches a suspect P closely (Go sleeps
+/// up to 10 ms, but our blocked-thread detection needs a finer look).
 const BUSY_MAX_DELAY: Duration = Duration::from_millis(1);
 /// First sleep after sysmon acted (Go's `usleep(20)`).
 const MIN_DELAY: Duration = Duration::from_micros(20);
@@ -153,8 +190,10 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
         watching_syscalls: false,
     };
     loop {
-        if stop.sleep(mon.delay) {
-            return;
+        match stop.sleep(mon.delay) {
+            Woke::Stopped => return,
+            Woke::Nudged => mon.nudged(),
+            Woke::Timeout => {}
         }
         let Some(shared) = shared.upgrade() else {
             return;
@@ -164,21 +203,45 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
 }
 
 impl SysmonStop {
-    /// Sleeps for `delay` or until stopped; true when stopped.
-    fn sleep(&self, delay: Duration) -> bool {
-        let g = crate::loom::lock_std(&self.stopped);
-        if *g {
-            return true;
-        }
-        let (g, _) = self
-            .cv
-            .wait_timeout(g, delay)
-            .unwrap_or_else(|e| e.into_inner());
-        *g
+    /// Sleeps for `delay`, or until stopped or nudged (a sleep longer than
+    /// [`BUSY_MAX_DELAY`] is a doze that a nudge may cut short).
+    fn sleep(&self, delay: Duration) -> Woke {
+        let mut g = crate::loom::lock_std(&self.signal);
+        let deadline = Instant::now() + delay;
+        // Under the lock, so a nudger that takes the flag finds sysmon
+        // waiting (or about to look at `nudged`) when it locks.
+        self.dozing.store(delay > BUSY_MAX_DELAY, Relaxed);
+        let woke = loop {
+            if g.stopped {
+                break Woke::Stopped;
+            }
+            if std::mem::take(&mut g.nudged) {
+                break Woke::Nudged;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break Woke::Timeout;
+            }
+            g = self
+                .cv
+                .wait_timeout(g, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        };
+        self.dozing.store(false, Relaxed);
+        woke
     }
 }
 
 impl Monitor {
+    /// A nudge (`stuck_watch.rs`): some P has been stuck in one poll for
+    /// a while. Look now, then every [`ASLEEP_PROBE`] for a while, as
+    /// after a retake.
+    fn nudged(&mut self) {
+        self.idle_rounds = 0;
+        self.delay = self.delay.min(ASLEEP_PROBE);
+    }
+
     /// One round: steps 1-4 of the module docs, then the next sleep.
     fn round(&mut self, shared: &Arc<Shared>) {
         let now = Instant::now();
@@ -188,7 +251,7 @@ impl Monitor {
         // events on every busy server, and counting it would keep sysmon
         // at 20 µs for 50 rounds out of every 10 ms (thousands of wakes
         // a second on a loaded 2-core machine for nothing).
-        let acted = self.retake(shared, now);
+        let (acted, suspect) = self.retake(shared, now);
         // 2. Netpoll, when nobody is parked in it.
         if now.duration_since(self.last_netpoll) >= NETPOLL_EVERY {
             self.last_netpoll = now;
@@ -208,13 +271,15 @@ impl Monitor {
                 schedtrace(shared, self.start.elapsed(), self.settings.scheddetail)
             );
         }
-        self.back_off(shared, acted);
+        self.back_off(acted, suspect);
     }
 
     /// Step 1: hands off every P stuck in one poll while work waits for it.
-    /// True when a P was handed off.
-    fn retake(&mut self, shared: &Arc<Shared>, now: Instant) -> bool {
+    /// Returns whether a P was handed off, and whether some running P
+    /// made no poll since the last round (a suspect to watch closely).
+    fn retake(&mut self, shared: &Arc<Shared>, now: Instant) -> (bool, bool) {
         let mut acted = false;
+        let mut suspect = false;
         if self.seen.len() != shared.procs.len() {
             self.seen = shared
                 .procs
@@ -254,6 +319,7 @@ impl Monitor {
                 };
                 continue;
             }
+            suspect = true;
             let stuck_for = now.duration_since(seen.since);
             if stuck_for < RETAKE_ASLEEP_AFTER {
                 continue;
@@ -274,7 +340,7 @@ impl Monitor {
             }
             seen.since = now;
         }
-        acted
+        (acted, suspect)
     }
 
     /// The asleep rule of step 1: whether the holder thread `tid` of a
@@ -331,8 +397,9 @@ impl Monitor {
 
     /// Go's back-off: 20 µs after a retake, doubling after
     /// `IDLE_ROUNDS_BEFORE_BACKOFF` idle rounds up to 10 ms; at most 1 ms
-    /// while any P runs; never past the next schedtrace line.
-    fn back_off(&mut self, shared: &Shared, acted: bool) {
+    /// while a running P made no poll since the last round (`suspect`);
+    /// never past the next schedtrace line.
+    fn back_off(&mut self, acted: bool, suspect: bool) {
         if acted {
             self.idle_rounds = 0;
             self.delay = MIN_DELAY;
@@ -342,7 +409,7 @@ impl Monitor {
                 self.delay = (self.delay * 2).min(MAX_DELAY);
             }
         }
-        if shared.idle.npidle.load(Relaxed) < shared.procs.len() {
+        if suspect {
             self.delay = self.delay.min(BUSY_MAX_DELAY);
         }
         if self.watching_syscalls {

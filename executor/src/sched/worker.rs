@@ -44,6 +44,7 @@ use std::sync::Arc;
 use super::idle::{Idle, MPark, Wakeup};
 use super::processor::{bump, stat, PToken, Processor};
 use super::runq::{Local, RunQueue, RUNNEXT_STREAK_MAX};
+use super::stuck_watch::StuckWatch;
 use super::Shared;
 use crate::loom::lock;
 use crate::task::Notified;
@@ -330,6 +331,8 @@ pub(crate) struct Worker {
     exit: bool,
     /// This M's event buffer, when tracing (`trace.rs`).
     trace: Option<crate::trace::TraceBuf>,
+    /// This M's watch over the other Ps (`stuck_watch.rs`).
+    watch: StuckWatch,
 }
 
 impl Worker {
@@ -347,6 +350,7 @@ impl Worker {
             rng: seed | 1,
             exit: false,
             trace: None,
+            watch: StuckWatch::default(),
         };
         w.trace = trace;
         w
@@ -558,6 +562,9 @@ impl Worker {
                 shared.poll_driver_nonblocking();
                 if defer.finish() > 1 {
                     shared.wakep();
+                }
+                if shared.procs.len() > 1 {
+                    self.watch.check(shared, Some(pi));
                 }
             }
             // 2. Local: runnext (unless its streak is spent), then the ring.
@@ -776,6 +783,10 @@ impl Worker {
             // a P to run them, unless someone hands us one meanwhile.
             if let Some(p) = take_p_for_ready_tasks(shared, &park, readied) {
                 return Wakeup::P(p, false);
+            }
+            if readied > 0 {
+                // Tasks made ready that no P is free to run: is a P stuck?
+                self.watch.check(shared, None);
             }
         }
     }
