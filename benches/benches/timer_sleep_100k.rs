@@ -1,6 +1,6 @@
 //! sleep_100k: 100,000 tasks each sleeping 10 ms; the time until all are
-//! done, gosched against tokio's multi-thread runtime, two workers each,
-//! in the same criterion group. The floor is 10 ms; the rest is spawning,
+//! done, gosched against tokio's multi-thread runtime and smol's executor,
+//! two workers each, in the same criterion group. The floor is 10 ms; the rest is spawning,
 //! setting 100,000 timers, firing them and running the woken tasks.
 //!
 //! Run: `cargo bench -p gosched-benches --bench timer_sleep_100k` (on a quiet 2-core machine).
@@ -61,6 +61,38 @@ fn sleep_100k(c: &mut Criterion) {
         })
     });
     drop(rt);
+
+    // smol: async-executor on two threads, async-io's timers; the bench
+    // thread spawns and joins from outside, as `block_on` does above.
+    let ex = Arc::new(smol::Executor::new());
+    let (stop, stopped) = smol::channel::bounded::<()>(1);
+    let threads: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let ex = ex.clone();
+            let stopped = stopped.clone();
+            std::thread::spawn(move || smol::block_on(ex.run(stopped.recv())))
+        })
+        .collect();
+    group.bench_function("smol", |b| {
+        b.iter(|| {
+            smol::block_on(async {
+                let hs: Vec<_> = (0..TASKS)
+                    .map(|_| {
+                        ex.spawn(async {
+                            smol::Timer::after(SLEEP).await;
+                        })
+                    })
+                    .collect();
+                for h in hs {
+                    h.await;
+                }
+            })
+        })
+    });
+    drop(stop);
+    for t in threads {
+        let _ = t.join();
+    }
 
     group.finish();
 }
