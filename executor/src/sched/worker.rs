@@ -328,17 +328,15 @@ pub(crate) struct Worker {
     rng: u64,
     /// A spare M decided to exit (idle past the keep-alive).
     exit: bool,
-    /// This M's event buffer, when tracing (`trace.rs`).
+    /// This M's event buffer, when tracing (`GOSCHED_TRACE`, or attached
+    /// to an on-demand recording at a checkpoint: `trace.rs`).
     trace: Option<crate::trace::TraceBuf>,
 }
 
 impl Worker {
     pub(crate) fn new(shared: Arc<Shared>, park: Arc<MPark>, seed: u64) -> Worker {
         let ctx = Box::new(MContext::new(shared.clone(), park));
-        let trace = shared
-            .trace
-            .as_ref()
-            .map(|_| crate::trace::TraceBuf::new(shared.clone()));
+        let trace = crate::trace::TraceBuf::for_new_m(&shared);
         let mut w = Worker {
             shared,
             ctx,
@@ -411,6 +409,7 @@ impl Worker {
     /// Runs a P handed over by `startm` or a hand-off while this M slept.
     fn take_handed_p(&mut self, p: PToken, spinning: bool) {
         self.ctx.acquire(p);
+        crate::trace::checkpoint(&mut self.trace, &self.shared);
         self.runnext_streak = 0;
         // startm counted us in nmspinning already; a sleeping M never is.
         debug_assert!(
@@ -547,6 +546,7 @@ impl Worker {
             let tick = shared.procs[pi].schedtick.load(Relaxed);
             // 1. Fairness: the global queue, and the poller, now and then.
             if tick % GLOBAL_QUEUE_INTERVAL == 0 && self.runnext_streak == 0 {
+                crate::trace::checkpoint(&mut self.trace, &self.shared);
                 // A batch, not Go's single task: with a local ring that
                 // never empties (tasks yielding in a loop), one task per
                 // interval starves remote spawns; the batch joins the
@@ -746,6 +746,7 @@ impl Worker {
         let park = self.ctx.park.clone();
         let since = std::time::Instant::now();
         loop {
+            crate::trace::before_sleep(&mut self.trace);
             // Ms beyond one per P exist only because of hand-offs; once idle
             // for the keep-alive they exit (never the one in the driver).
             let spare = shared.nthreads.load(Relaxed) > shared.procs.len();
@@ -755,6 +756,11 @@ impl Worker {
             let (woken, in_driver) =
                 park.park_once(shared.driver.as_deref(), &shared.idle.driver_busy, timeout);
             let readied = defer.finish();
+            if in_driver {
+                // Relaxed: a count for `metrics()` only. This path just
+                // returned from a blocking poll, so the shared RMW is noise.
+                shared.idle.netpoll_waits.fetch_add(1, Relaxed);
+            }
             if let (Some(tr), Some(t0), true) = (self.trace.as_mut(), t0, in_driver) {
                 tr.netpoll_wait(t0, std::time::Instant::now());
             }
