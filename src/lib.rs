@@ -103,6 +103,8 @@ pub use gosched_executor::{
 
 #[cfg(feature = "tokio-compat")]
 pub mod compat;
+#[cfg(feature = "debug-http")]
+pub mod debug;
 #[cfg(feature = "hyper")]
 pub mod http;
 
