@@ -68,7 +68,9 @@ async fn app(
             return Ok(resp);
         }
     };
-    Ok(Response::new(Full::new(Bytes::from_static(body.as_bytes()))))
+    Ok(Response::new(Full::new(Bytes::from_static(
+        body.as_bytes(),
+    ))))
 }
 
 /// One HTTP/1.0 request over a fresh connection; the reply's length.
@@ -88,7 +90,11 @@ fn start_client(addr: std::net::SocketAddr) {
         gosched::spawn(async move {
             let mut n = 0u64;
             loop {
-                let path = if (n + worker) % 10 == 0 { "/order" } else { "/" };
+                let path = if (n + worker) % 10 == 0 {
+                    "/order"
+                } else {
+                    "/"
+                };
                 if let Err(e) = get(addr, path).await {
                     eprintln!("debug_server: client: {e}");
                     gosched::time::sleep(Duration::from_secs(1)).await;
@@ -114,7 +120,8 @@ fn start_blocker() {
     gosched::spawn(async {
         loop {
             gosched::time::sleep(Duration::from_secs(3)).await;
-            let _ = gosched::spawn_blocking(|| std::thread::sleep(Duration::from_millis(500))).await;
+            let _ =
+                gosched::spawn_blocking(|| std::thread::sleep(Duration::from_millis(500))).await;
         }
     });
 }
@@ -146,7 +153,9 @@ fn main() {
         println!("debug_server: service on http://{local}/");
         println!("debug_server: debug pages on http://{debug_local}/debug/gosched/");
         println!("debug_server: dashboard at http://{debug_local}/debug/gosched/dashboard");
-        gosched::spawn(gosched::http::serve(debug_listener, gosched::debug::router()).into_future());
+        gosched::spawn(
+            gosched::http::serve(debug_listener, gosched::debug::router()).into_future(),
+        );
 
         let orders: Orders = Arc::default();
         let served = Arc::new(AtomicU64::new(0));
@@ -156,7 +165,10 @@ fn main() {
         };
         let (ctx, _stop) = gosched::signal::notify_context(
             &gosched::sync::context::Context::background(),
-            &[gosched::signal::Signal::Interrupt, gosched::signal::Signal::Terminate],
+            &[
+                gosched::signal::Signal::Interrupt,
+                gosched::signal::Signal::Terminate,
+            ],
         )
         .expect("signal handler");
         let server = gosched::spawn(

@@ -445,10 +445,10 @@ pub mod runtime {
     pub use gosched_executor::dump::{GroupedDump, TaskGroup};
     pub use gosched_executor::leak::{LeakGuard, LeakReport};
     pub use gosched_executor::metrics::{Metrics, ProcMetrics};
+    pub use gosched_executor::task::{TaskInfo, TaskState, WaitReason};
     pub use gosched_executor::trace::{
         Trace, TraceBusy, TraceRecording, DEFAULT_TRACE_LIMIT, FINISH_WAIT,
     };
-    pub use gosched_executor::task::{TaskInfo, TaskState, WaitReason};
     /// What an idle worker blocks in; [`Builder::driver`](crate::Builder::driver) takes one.
     pub use gosched_executor::Driver;
     pub use gosched_executor::{dump, dump_grouped, num_tasks, DEBUG_ENV, PROCS_ENV, TRACE_ENV};

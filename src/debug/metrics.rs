@@ -71,12 +71,7 @@ pub(crate) fn prometheus(s: &Snapshot) -> String {
         "Seconds since the runtime started.",
         s.uptime.as_secs_f64(),
     );
-    f.one(
-        "gosched_procs",
-        "gauge",
-        "Ps (GOMAXPROCS).",
-        m.procs.len(),
-    );
+    f.one("gosched_procs", "gauge", "Ps (GOMAXPROCS).", m.procs.len());
     f.one("gosched_tasks", "gauge", "Live tasks.", m.tasks);
     f.one(
         "gosched_tasks_spawned_total",

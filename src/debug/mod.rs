@@ -186,7 +186,11 @@ fn param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> DebugResponse {
+fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> DebugResponse {
     let mut resp = Response::new(Full::new(body.into()));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
@@ -207,11 +211,7 @@ fn bad_request(msg: String) -> DebugResponse {
 
 async fn route(handle: &Handle, method: &Method, path: &str, query: &str) -> DebugResponse {
     if method != Method::GET && method != Method::HEAD {
-        let mut resp = respond(
-            StatusCode::METHOD_NOT_ALLOWED,
-            TEXT,
-            "only GET and HEAD\n",
-        );
+        let mut resp = respond(StatusCode::METHOD_NOT_ALLOWED, TEXT, "only GET and HEAD\n");
         resp.headers_mut()
             .insert(hyper::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return resp;
@@ -287,7 +287,9 @@ fn goroutine(handle: &Handle, query: &str) -> DebugResponse {
 fn metrics_page(handle: &Handle, query: &str) -> DebugResponse {
     let snapshot = metrics::Snapshot::read(handle);
     match param(query, "format").unwrap_or("prometheus") {
-        "prometheus" | "text" => respond(StatusCode::OK, PROMETHEUS, metrics::prometheus(&snapshot)),
+        "prometheus" | "text" => {
+            respond(StatusCode::OK, PROMETHEUS, metrics::prometheus(&snapshot))
+        }
         "json" => {
             let groups = match param(query, "groups").map(str::parse::<usize>) {
                 None => None,

@@ -128,12 +128,18 @@ impl Registry {
     /// Tasks ever registered (spawned on this runtime); 0 under
     /// `--cfg gosched_observe_off`.
     pub(crate) fn spawned(&self) -> usize {
-        self.counts.iter().map(|c| c.spawned.load(Ordering::Relaxed)).sum()
+        self.counts
+            .iter()
+            .map(|c| c.spawned.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Number of registered (live, not complete) tasks.
     pub(crate) fn len(&self) -> usize {
-        self.counts.iter().map(|c| c.live.load(Ordering::Relaxed)).sum()
+        self.counts
+            .iter()
+            .map(|c| c.live.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Closes every shard and shuts down each registered task, one at a
