@@ -249,7 +249,7 @@ pub(crate) fn json(s: &Snapshot, groups: Option<(GroupedDump, usize)>) -> String
             .iter()
             .filter(|g| g.longest_wait.is_some())
             .collect();
-        by_wait.sort_by(|a, b| b.longest_wait.cmp(&a.longest_wait));
+        by_wait.sort_by_key(|g| std::cmp::Reverse(g.longest_wait));
         let _ = write!(out, ",\"groups\":{{\"total\":{},\"by_count\":[", dump.total);
         group_list(&mut out, dump.groups.iter().take(n));
         out.push_str("],\"by_wait\":[");
