@@ -734,9 +734,9 @@ impl Handle {
     /// [`DEFAULT_TRACE_LIMIT`](crate::trace::DEFAULT_TRACE_LIMIT)); later
     /// events are counted, not kept. Fails while another recording runs.
     ///
-    /// Ms join within 61 scheduler ticks, or when they next wake, and
-    /// cost nothing extra while no recording runs: see the `trace`
-    /// module's protocol. [`finish`](crate::trace::TraceRecording::finish)
+    /// Ms join within 61 scheduler ticks, or when they next wake, take
+    /// from the global queue or steal, and cost nothing extra while no
+    /// recording runs: see the `trace` module's protocol. [`finish`](crate::trace::TraceRecording::finish)
     /// the recording to get the JSON.
     ///
     /// ```

@@ -18,7 +18,9 @@
 //!    bumps the generation to the next odd number.
 //! 2. An M that sees an odd generation its buffer is not attached to
 //!    attaches a buffer to it (`checkpoint`): every 61st scheduler tick,
-//!    when it wakes with a P, and when it is made. It then records as the
+//!    when it wakes with a P, and when it finds work in the global queue
+//!    or by stealing (so an M that was spinning when the recording began
+//!    joins before it runs what it found). It then records as the
 //!    `GOSCHED_TRACE` buffer does, and counts itself in `dirty` (buffers
 //!    that may hold events the recording has not received).
 //! 3. Before an M sleeps it moves its events to the recording and leaves
@@ -41,8 +43,8 @@
 //! # Cost
 //!
 //! Off (the default), a worker checks one field it owns per poll: no
-//! atomic, no clock; every 61st tick and on each wake-up it loads the
-//! recorder's generation (a relaxed-then-acquire load of a line nobody
+//! atomic, no clock; every 61st tick, on each wake-up, global-queue pull
+//! and steal it loads the recorder's generation (a relaxed-then-acquire load of a line nobody
 //! writes unless a recording starts or stops). On, each poll reads the
 //! clock twice and appends to a buffer owned by the worker; full buffers
 //! move to the sink under a mutex. The `GOSCHED_TRACE` file is written

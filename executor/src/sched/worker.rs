@@ -699,6 +699,9 @@ impl Worker {
             .max(1);
         let first = shared.inject.pop()?;
         stat(&shared.procs[pi].metrics.global_pulls, 1);
+        // Work from outside arrives here: attach to a recording that
+        // started while this M spun (`trace.rs`, step 2).
+        crate::trace::checkpoint(&mut self.trace, &self.shared);
         for _ in 1..n {
             match shared.inject.pop() {
                 Some(t) => ring.put(t, false, &shared.inject),
@@ -726,6 +729,7 @@ impl Worker {
                     let n = 1 + ring.len() as u64;
                     stat(&p.metrics.steals, 1);
                     stat(&p.metrics.stolen_tasks, n);
+                    crate::trace::checkpoint(&mut self.trace, &self.shared);
                     if let Some(tr) = self.trace.as_mut() {
                         tr.steal(me, n);
                     }
