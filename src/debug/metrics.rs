@@ -204,7 +204,7 @@ pub(crate) fn json(s: &Snapshot, groups: Option<(GroupedDump, usize)>) -> String
     let opt = |v: Option<usize>| v.map_or("null".to_string(), |v| v.to_string());
     let _ = write!(
         out,
-        "{{\"uptime_seconds\":{:.3},\"procs\":{},\"tasks\":{},\"tasks_spawned\":{},\"tasks_completed\":{},\
+        "{{\"uptime_seconds\":{:.6},\"procs\":{},\"tasks\":{},\"tasks_spawned\":{},\"tasks_completed\":{},\
          \"global_queue\":{},\"threads\":{},\"idle_procs\":{},\"spinning_threads\":{},\
          \"blocking_threads\":{},\"blocking_busy\":{},\"blocking_queue\":{},\
          \"timers_pending\":{},\"netpoll_registrations\":{},\"netpoll_waits\":{},\"per_p\":[",
