@@ -169,7 +169,7 @@ const GAUGES: &[&str] = &[
 ];
 
 #[test]
-fn index_links_every_page_and_unknown_pages_are_404() {
+fn index_links_every_page_and_unknown_pages_are_404_and_bad_parameters_400() {
     run(async {
         let addr = start().await;
         let (status, ctype, body) = fetch(addr, "/debug/gosched/").await;
@@ -188,6 +188,10 @@ fn index_links_every_page_and_unknown_pages_are_404() {
                 "no link to {page}"
             );
         }
+        let mut client = h1(addr).await;
+        let moved = client.send_request(get("/debug/gosched")).await.unwrap();
+        assert_eq!(moved.status(), 301);
+        assert_eq!(moved.headers()["location"], "/debug/gosched/");
         assert_eq!(fetch(addr, "/debug/gosched/nope").await.0, 404);
         assert_eq!(fetch(addr, "/elsewhere").await.0, 404);
         assert_eq!(fetch(addr, "/debug/gosched/goroutine?debug=7").await.0, 400);

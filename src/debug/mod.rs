@@ -216,10 +216,15 @@ async fn route(handle: &Handle, method: &Method, path: &str, query: &str) -> Deb
             .insert(hyper::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return resp;
     }
-    let page = if is_debug_path(path) {
-        path.get(PREFIX.len()..).unwrap_or("")
-    } else {
+    if !is_debug_path(path) {
         return respond(StatusCode::NOT_FOUND, TEXT, "not found\n");
+    }
+    let Some(page) = path.get(PREFIX.len()..) else {
+        // The prefix without its slash: the index's relative links need it.
+        let mut resp = respond(StatusCode::MOVED_PERMANENTLY, TEXT, "");
+        resp.headers_mut()
+            .insert(hyper::header::LOCATION, HeaderValue::from_static(PREFIX));
+        return resp;
     };
     match page {
         "" => respond(StatusCode::OK, HTML, INDEX),
