@@ -103,6 +103,8 @@ pub use gosched_executor::{
 
 #[cfg(feature = "tokio-compat")]
 pub mod compat;
+#[cfg(feature = "debug-http")]
+pub mod debug;
 #[cfg(feature = "hyper")]
 pub mod http;
 
@@ -444,6 +446,9 @@ pub mod runtime {
     pub use gosched_executor::leak::{LeakGuard, LeakReport};
     pub use gosched_executor::metrics::{Metrics, ProcMetrics};
     pub use gosched_executor::task::{TaskInfo, TaskState, WaitReason};
+    pub use gosched_executor::trace::{
+        Trace, TraceBusy, TraceRecording, DEFAULT_TRACE_LIMIT, FINISH_WAIT,
+    };
     /// What an idle worker blocks in; [`Builder::driver`](crate::Builder::driver) takes one.
     pub use gosched_executor::Driver;
     pub use gosched_executor::{dump, dump_grouped, num_tasks, DEBUG_ENV, PROCS_ENV, TRACE_ENV};

@@ -140,6 +140,12 @@ impl BlockingPool {
         self.lock().threads
     }
 
+    /// Threads, closures running, closures queued: one look under the lock.
+    pub(crate) fn usage(&self) -> (usize, usize, usize) {
+        let st = self.lock();
+        (st.threads, st.running, st.queue.len())
+    }
+
     /// Whether a closure is running or queued.
     pub(crate) fn is_busy(&self) -> bool {
         let st = self.lock();

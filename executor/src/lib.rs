@@ -36,7 +36,7 @@ mod schedtrace;
 mod spawn_trait;
 mod sys;
 pub mod task;
-mod trace;
+pub mod trace;
 mod yield_now;
 
 pub use driver::Driver;

@@ -3,7 +3,11 @@
 //!
 //! Every per-P counter is written only by the M holding that P, with a
 //! plain relaxed load and store, so keeping them costs no atomic RMW on
-//! the hot path. Reading them is racy by design: a snapshot, not a barrier.
+//! the hot path. The spawn count lives beside each registry shard's live
+//! count, written under the shard lock the spawn takes anyway; the
+//! netpoll-wait count is added to by an M returning from a blocking poll.
+//! Everything else is read when asked. Reading is racy by design: a
+//! snapshot, not a barrier.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -46,6 +50,7 @@ pub struct ProcMetrics {
 /// let polls: u64 = m.procs.iter().map(|p| p.polls).sum();
 /// assert!(polls >= 100, "each task was polled at least once");
 /// assert_eq!(m.tasks, 0);
+/// assert_eq!((m.tasks_spawned, m.tasks_completed), (100, 100));
 /// assert!(m.threads >= 2);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -54,12 +59,24 @@ pub struct Metrics {
     pub procs: Vec<ProcMetrics>,
     /// Live tasks.
     pub tasks: usize,
+    /// Tasks spawned on this runtime so far (not counting blocking-pool
+    /// closures); 0 in a `--cfg gosched_observe_off` build.
+    pub tasks_spawned: u64,
+    /// Tasks that have ended (completed, panicked or cancelled) so far:
+    /// `tasks_spawned` less the live ones.
+    pub tasks_completed: u64,
     /// Tasks in the global queue.
     pub global_queue: usize,
     /// Worker threads (Ms).
     pub threads: usize,
     /// Blocking-pool threads.
     pub blocking_threads: usize,
+    /// Blocking-pool closures running now.
+    pub blocking_busy: usize,
+    /// Blocking-pool closures queued, waiting for a thread.
+    pub blocking_queue: usize,
+    /// Times an idle M blocked in the driver (the netpoller) so far.
+    pub netpoll_waits: u64,
     /// Idle Ps.
     pub idle_procs: usize,
     /// Spinning Ms.
@@ -68,6 +85,11 @@ pub struct Metrics {
 
 impl Metrics {
     pub(crate) fn read(shared: &Shared) -> Metrics {
+        // Spawned first: a task spawned between the two reads then counts
+        // as live, never as ended before it began.
+        let spawned = shared.registry.spawned() as u64;
+        let tasks = shared.registry.len();
+        let (blocking_threads, blocking_busy, blocking_queue) = shared.blocking.usage();
         Metrics {
             procs: shared
                 .procs
@@ -83,10 +105,15 @@ impl Metrics {
                     queued: p.runq().len(),
                 })
                 .collect(),
-            tasks: shared.registry.len(),
+            tasks,
+            tasks_spawned: spawned,
+            tasks_completed: spawned.saturating_sub(tasks as u64),
             global_queue: shared.inject.len(),
             threads: shared.nthreads.load(Relaxed),
-            blocking_threads: shared.blocking.threads(),
+            blocking_threads,
+            blocking_busy,
+            blocking_queue,
+            netpoll_waits: shared.idle.netpoll_waits.load(Relaxed),
             idle_procs: shared.idle.npidle.load(Relaxed),
             spinning_threads: shared.idle.nmspinning.load(Relaxed),
         }

@@ -713,7 +713,52 @@ impl Handle {
     /// assert!(line.contains("gomaxprocs=2"));
     /// ```
     pub fn schedtrace(&self, detail: bool) -> String {
-        crate::schedtrace::schedtrace(&self.shared, std::time::Duration::ZERO, detail)
+        crate::schedtrace::schedtrace(&self.shared, self.uptime(), detail)
+    }
+
+    /// How long ago this runtime started (the time in the SCHED line, and
+    /// the time base of its traces).
+    ///
+    /// ```
+    /// let rt = gosched::Runtime::new().unwrap();
+    /// let before = rt.handle().uptime();
+    /// assert!(rt.handle().uptime() >= before);
+    /// ```
+    pub fn uptime(&self) -> std::time::Duration {
+        self.shared.recorder.epoch().elapsed()
+    }
+
+    /// Starts recording this runtime's event trace (polls, steals, parks,
+    /// hand-offs and netpoll waits, as `GOSCHED_TRACE` writes for a whole
+    /// run), keeping at most `max_bytes` of rendered events (see
+    /// [`DEFAULT_TRACE_LIMIT`](crate::trace::DEFAULT_TRACE_LIMIT)); later
+    /// events are counted, not kept. Fails while another recording runs.
+    ///
+    /// Ms join within 61 scheduler ticks, or when they next wake, take
+    /// from the global queue or steal, and cost nothing extra while no
+    /// recording runs: see the `trace` module's protocol. [`finish`](crate::trace::TraceRecording::finish)
+    /// the recording to get the JSON.
+    ///
+    /// ```
+    /// use gosched::runtime::DEFAULT_TRACE_LIMIT;
+    /// let rt = gosched::Runtime::builder().procs(2).build().unwrap();
+    /// let rec = rt.handle().start_trace(DEFAULT_TRACE_LIMIT).unwrap();
+    /// assert!(rt.handle().start_trace(DEFAULT_TRACE_LIMIT).is_err(), "one at a time");
+    /// rt.block_on(async {
+    ///     let hs: Vec<_> = (0..1000).map(|i| gosched::spawn(async move { i })).collect();
+    ///     for h in hs {
+    ///         h.await.unwrap();
+    ///     }
+    /// });
+    /// let trace = rec.finish();
+    /// assert!(trace.json().starts_with("{\"traceEvents\""));
+    /// assert!(trace.json().contains("\"P1\""), "one track per P");
+    /// ```
+    pub fn start_trace(
+        &self,
+        max_bytes: usize,
+    ) -> Result<crate::trace::TraceRecording, crate::trace::TraceBusy> {
+        crate::trace::TraceRecording::start(&self.shared, max_bytes)
     }
 
     /// A snapshot of the scheduler's counters: per-P polls, steals, global

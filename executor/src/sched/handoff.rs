@@ -83,9 +83,7 @@ impl Shared {
         }
         proc.set_ring(new_ptr);
         stat(&proc.metrics.handoffs, 1);
-        if let Some(t) = &self.trace {
-            t.instant_now(pi, "handoff", "");
-        }
+        crate::trace::handoff(self, pi);
         // 4. The token goes to the other M.
         let token = PToken::mint(pi);
         match (idle_m, fresh) {

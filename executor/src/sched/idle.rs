@@ -206,6 +206,9 @@ pub(crate) struct Idle {
     pub(crate) nmspinning: AtomicUsize,
     /// Someone is blocked in (or about to enter) the driver.
     pub(crate) driver_busy: AtomicBool,
+    /// Times an idle M blocked in the driver (netpoll waits), for
+    /// `metrics()`: added to by that M as it returns (`Worker::stopm`).
+    pub(crate) netpoll_waits: AtomicU64,
     pub(crate) lists: Mutex<Lists>,
 }
 
@@ -215,6 +218,7 @@ impl Idle {
             npidle: AtomicUsize::new(ps.len()),
             nmspinning: AtomicUsize::new(0),
             driver_busy: AtomicBool::new(false),
+            netpoll_waits: AtomicU64::new(0),
             lists: Mutex::new(Lists {
                 pidle: ps,
                 midle: ms,

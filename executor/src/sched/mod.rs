@@ -170,6 +170,9 @@ pub(crate) struct Shared {
     /// The event trace, when `GOSCHED_TRACE` names a file (fixed at
     /// construction; each M buffers its own events).
     pub(crate) trace: Option<crate::trace::TraceSink>,
+    /// On-demand trace recordings (`trace.rs` says who writes what); its
+    /// epoch is the runtime's start.
+    pub(crate) recorder: crate::trace::Recorder,
     /// The monitor thread, when one runs: set by `start`, taken by
     /// `shutdown`.
     sysmon: Mutex<Option<(Arc<sysmon::SysmonStop>, std::thread::JoinHandle<()>)>>,
@@ -235,8 +238,9 @@ impl Shared {
             trace: if cfg!(gosched_loom) {
                 None
             } else {
-                crate::trace::TraceSink::from_env(procs)
+                crate::trace::TraceSink::from_env()
             },
+            recorder: crate::trace::Recorder::new(),
         });
         shared.blocking.set_runtime(Arc::downgrade(&shared));
         (shared, ms)

@@ -329,7 +329,8 @@ pub(crate) struct Worker {
     rng: u64,
     /// A spare M decided to exit (idle past the keep-alive).
     exit: bool,
-    /// This M's event buffer, when tracing (`trace.rs`).
+    /// This M's event buffer, when tracing (`GOSCHED_TRACE`, or attached
+    /// to an on-demand recording at a checkpoint: `trace.rs`).
     trace: Option<crate::trace::TraceBuf>,
     /// This M's watch over the other Ps (`stuck_watch.rs`).
     watch: StuckWatch,
@@ -338,10 +339,7 @@ pub(crate) struct Worker {
 impl Worker {
     pub(crate) fn new(shared: Arc<Shared>, park: Arc<MPark>, seed: u64) -> Worker {
         let ctx = Box::new(MContext::new(shared.clone(), park));
-        let trace = shared
-            .trace
-            .as_ref()
-            .map(|_| crate::trace::TraceBuf::new(shared.clone()));
+        let trace = crate::trace::TraceBuf::for_new_m(&shared);
         let mut w = Worker {
             shared,
             ctx,
@@ -415,6 +413,7 @@ impl Worker {
     /// Runs a P handed over by `startm` or a hand-off while this M slept.
     fn take_handed_p(&mut self, p: PToken, spinning: bool) {
         self.ctx.acquire(p);
+        crate::trace::checkpoint(&mut self.trace, &self.shared);
         self.runnext_streak = 0;
         // startm counted us in nmspinning already; a sleeping M never is.
         debug_assert!(
@@ -551,6 +550,7 @@ impl Worker {
             let tick = shared.procs[pi].schedtick.load(Relaxed);
             // 1. Fairness: the global queue, and the poller, now and then.
             if tick % GLOBAL_QUEUE_INTERVAL == 0 && self.runnext_streak == 0 {
+                crate::trace::checkpoint(&mut self.trace, &self.shared);
                 // A batch, not Go's single task: with a local ring that
                 // never empties (tasks yielding in a loop), one task per
                 // interval starves remote spawns; the batch joins the
@@ -706,6 +706,9 @@ impl Worker {
             .max(1);
         let first = shared.inject.pop()?;
         stat(&shared.procs[pi].metrics.global_pulls, 1);
+        // Work from outside arrives here: attach to a recording that
+        // started while this M spun (`trace.rs`, step 2).
+        crate::trace::checkpoint(&mut self.trace, &self.shared);
         for _ in 1..n {
             match shared.inject.pop() {
                 Some(t) => ring.put(t, false, &shared.inject),
@@ -733,6 +736,7 @@ impl Worker {
                     let n = 1 + ring.len() as u64;
                     stat(&p.metrics.steals, 1);
                     stat(&p.metrics.stolen_tasks, n);
+                    crate::trace::checkpoint(&mut self.trace, &self.shared);
                     if let Some(tr) = self.trace.as_mut() {
                         tr.steal(me, n);
                     }
@@ -753,6 +757,7 @@ impl Worker {
         let park = self.ctx.park.clone();
         let since = std::time::Instant::now();
         loop {
+            crate::trace::before_sleep(&mut self.trace);
             // Ms beyond one per P exist only because of hand-offs; once idle
             // for the keep-alive they exit (never the one in the driver).
             let spare = shared.nthreads.load(Relaxed) > shared.procs.len();
@@ -762,6 +767,11 @@ impl Worker {
             let (woken, in_driver) =
                 park.park_once(shared.driver.as_deref(), &shared.idle.driver_busy, timeout);
             let readied = defer.finish();
+            if in_driver {
+                // Relaxed: a count for `metrics()` only. This path just
+                // returned from a blocking poll, so the shared RMW is noise.
+                shared.idle.netpoll_waits.fetch_add(1, Relaxed);
+            }
             if let (Some(tr), Some(t0), true) = (self.trace.as_mut(), t0, in_driver) {
                 tr.netpoll_wait(t0, std::time::Instant::now());
             }

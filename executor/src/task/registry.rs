@@ -40,11 +40,20 @@ struct Shard {
 // the tasks they point to are Send.
 unsafe impl Send for Shard {}
 
+/// One shard's counts, side by side so a spawn writes one cache line.
+#[derive(Default)]
+struct ShardCounts {
+    /// Registered (live) tasks.
+    live: AtomicUsize,
+    /// Tasks ever registered.
+    spawned: AtomicUsize,
+}
+
 /// The sharded registry.
 pub(crate) struct Registry {
     shards: Box<[Mutex<Shard>]>,
-    /// Live task count per shard; written under the shard lock.
-    counts: Box<[AtomicUsize]>,
+    /// Per-shard counts; written under the shard lock.
+    counts: Box<[ShardCounts]>,
     mask: usize,
 }
 
@@ -60,7 +69,7 @@ impl Registry {
                     })
                 })
                 .collect(),
-            counts: (0..n).map(|_| AtomicUsize::new(0)).collect(),
+            counts: (0..n).map(|_| ShardCounts::default()).collect(),
             mask: n - 1,
         }
     }
@@ -91,7 +100,9 @@ impl Registry {
             }
         }
         shard.head = ptr.as_ptr();
-        bump_count(&self.counts[i], 1);
+        bump_count(&self.counts[i].live, 1);
+        #[cfg(not(gosched_observe_off))]
+        bump_count(&self.counts[i].spawned, 1);
         true
     }
 
@@ -110,13 +121,25 @@ impl Registry {
         // SAFETY: under the lock, neighbours are registered tasks of this
         // shard (alive: each holds a registry reference).
         unsafe { unlink(&mut shard, ptr.as_ptr(), links) };
-        bump_count(&self.counts[i], -1);
+        bump_count(&self.counts[i].live, -1);
         true
+    }
+
+    /// Tasks ever registered (spawned on this runtime); 0 under
+    /// `--cfg gosched_observe_off`.
+    pub(crate) fn spawned(&self) -> usize {
+        self.counts
+            .iter()
+            .map(|c| c.spawned.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Number of registered (live, not complete) tasks.
     pub(crate) fn len(&self) -> usize {
-        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+        self.counts
+            .iter()
+            .map(|c| c.live.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Closes every shard and shuts down each registered task, one at a
@@ -138,7 +161,7 @@ impl Registry {
                         let links = (*(*head).extra.get()).links;
                         unlink(&mut shard, head, links);
                     }
-                    bump_count(&self.counts[i], -1);
+                    bump_count(&self.counts[i].live, -1);
                     // SAFETY: non-null checked above.
                     unsafe { NonNull::new_unchecked(head) }
                 };
