@@ -25,8 +25,8 @@ pub(crate) mod idle;
 pub(crate) mod inject;
 pub(crate) mod processor;
 pub(crate) mod runq;
-pub(crate) mod syscall;
 pub(crate) mod stuck_watch;
+pub(crate) mod syscall;
 pub(crate) mod sysmon;
 pub(crate) mod worker;
 

@@ -133,6 +133,10 @@ struct PSeen {
     /// The holder thread's CPU time when this stuck poll was first looked
     /// at for the asleep rule, and when.
     asleep_probe: Option<(u64, Instant)>,
+    /// The holder thread's CPU time and run delay when this stuck poll
+    /// was first seen past `RETAKE_ASLEEP_AFTER`, for the descheduled
+    /// check of the 10 ms rule.
+    sched_probe: Option<(u64, u64)>,
 }
 
 /// How long the holder of a stuck poll must be seen not running at all
@@ -289,6 +293,7 @@ impl Monitor {
                     since: now,
                     syscall: None,
                     asleep_probe: None,
+                    sched_probe: None,
                 })
                 .collect();
         }
@@ -302,6 +307,7 @@ impl Monitor {
                     since: now,
                     syscall: None,
                     asleep_probe: None,
+                    sched_probe: None,
                 };
                 continue;
             }
@@ -316,6 +322,7 @@ impl Monitor {
                     since: now,
                     syscall: None,
                     asleep_probe: None,
+                    sched_probe: None,
                 };
                 continue;
             }
@@ -332,13 +339,32 @@ impl Monitor {
                 .into_iter()
                 .find(|m| m.cur_p.load(Relaxed) == i);
             let Some(m) = holder else { continue };
-            if stuck_for < RETAKE_AFTER && !Self::asleep_all_along(seen, m.tid.load(Relaxed), now) {
+            let tid = m.tid.load(Relaxed);
+            let first = match seen.sched_probe {
+                Some(first) => Some(first),
+                None => {
+                    seen.sched_probe = crate::sys::thread_sched_ns(tid);
+                    None
+                }
+            };
+            if stuck_for < RETAKE_AFTER && !Self::asleep_all_along(seen, tid, now) {
                 continue;
+            }
+            if stuck_for >= RETAKE_AFTER {
+                match first {
+                    // No baseline yet (sysmon dozed through the first
+                    // 10 ms): judge it over the next round, at most 1 ms
+                    // away, as a suspect.
+                    None if seen.sched_probe.is_some() => continue,
+                    Some(first) if Self::descheduled(seen, first, tid) => continue,
+                    _ => {}
+                }
             }
             if shared.handoff(i, &m) {
                 acted = true;
             }
             seen.since = now;
+            seen.sched_probe = None;
         }
         (acted, suspect)
     }
@@ -348,9 +374,11 @@ impl Monitor {
     /// `ASLEEP_PROBE`: asleep now, and its CPU time the same as at the
     /// first look. A thread merely caught in a brief futex wait (a lock,
     /// the allocator) between bursts of work reads as asleep at one
-    /// instant but keeps gaining CPU time, so it keeps its P.
+    /// instant but keeps gaining CPU time, so it keeps its P. So does a
+    /// thread waiting in `futex` (a lock whose holder may be descheduled
+    /// on a loaded machine): only the 10 ms rule hands such a P off.
     fn asleep_all_along(seen: &mut PSeen, tid: u32, now: Instant) -> bool {
-        if !crate::sys::thread_asleep(tid) {
+        if !crate::sys::thread_asleep(tid) || crate::sys::thread_in_futex(tid) {
             seen.asleep_probe = None;
             return false;
         }
@@ -364,6 +392,33 @@ impl Monitor {
                 false
             }
         }
+    }
+
+    /// The descheduled check of the 10 ms rule: whether the holder thread
+    /// `tid` of a poll stuck that long waited for a CPU longer than it ran
+    /// since `first` (its CPU time and run delay when the poll was first
+    /// seen stuck). Such a thread is not hogging anything: the machine is
+    /// short of CPUs (other processes, CPU hogs beside a server), and a
+    /// hand-off would only add a thread to the queue for them, as the
+    /// issue's HTTP run with two `yes` hogs showed (workers grew to 22).
+    /// The queued tasks are stolen by the other Ps meanwhile. Re-baselines
+    /// the probe, so a thread that starts running and keeps the P is
+    /// judged on its next 10 ms.
+    fn descheduled(seen: &mut PSeen, first: (u64, u64), tid: u32) -> bool {
+        let Some(now) = crate::sys::thread_sched_ns(tid) else {
+            return false;
+        };
+        let ran = now.0.saturating_sub(first.0);
+        // Run delay is added when the thread gets a CPU back, so a thread
+        // still waiting shows none yet; but a runnable thread (not asleep)
+        // whose CPU time has not moved in 10 ms is waiting for a CPU.
+        let waited = now.1.saturating_sub(first.1);
+        if waited > ran || (ran == 0 && !crate::sys::thread_asleep(tid)) {
+            seen.sched_probe = Some(now);
+            seen.since = Instant::now();
+            return true;
+        }
+        false
     }
 
     /// The syscall rule of step 1 (`syscall.rs`, step 3) for P `i`:

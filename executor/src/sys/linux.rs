@@ -32,17 +32,60 @@ pub(crate) fn thread_asleep(tid: u32) -> bool {
         .is_some_and(|st| st == "S" || st == "D")
 }
 
+/// Whether kernel thread `tid` of this process is inside a `futex` call
+/// (from `/proc/self/task/<tid>/syscall`): waiting on a lock or a condition
+/// variable of its own process, not on the outside world. False when
+/// unknown.
+#[cfg_attr(gosched_loom, allow(dead_code))]
+pub(crate) fn thread_in_futex(tid: u32) -> bool {
+    if tid == 0 {
+        return false;
+    }
+    let Some(futex) = SYS_FUTEX else {
+        return false;
+    };
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<i64>().ok())
+        .is_some_and(|nr| nr == futex)
+}
+
+/// The `futex` syscall number (the kernel's `__NR_futex`) on this
+/// architecture; `None` where this table does not know it.
+const SYS_FUTEX: Option<i64> = if cfg!(target_arch = "x86_64") {
+    Some(202)
+} else if cfg!(any(target_arch = "aarch64", target_arch = "riscv64")) {
+    Some(98)
+} else if cfg!(any(target_arch = "x86", target_arch = "arm")) {
+    Some(240)
+} else {
+    None
+};
+
 /// Nanoseconds thread `tid` of this process has spent on a CPU, from
 /// `/proc/self/task/<tid>/schedstat` (its first field); `None` when
 /// unknown. Two equal readings some time apart mean the thread did not
 /// run at all in between.
 #[cfg_attr(gosched_loom, allow(dead_code))]
 pub(crate) fn thread_cpu_ns(tid: u32) -> Option<u64> {
+    thread_sched_ns(tid).map(|(cpu, _)| cpu)
+}
+
+/// Thread `tid`'s CPU time and its *run delay* (time spent runnable but
+/// waiting for a CPU), in nanoseconds, from the first two fields of
+/// `/proc/self/task/<tid>/schedstat`; `None` when unknown. A thread whose
+/// run delay grows faster than its CPU time is mostly descheduled: the
+/// machine is short of CPUs, not the thread stuck.
+#[cfg_attr(gosched_loom, allow(dead_code))]
+pub(crate) fn thread_sched_ns(tid: u32) -> Option<(u64, u64)> {
     if tid == 0 {
         return None;
     }
     let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
-    stat.split_whitespace().next()?.parse().ok()
+    let mut fields = stat.split_whitespace();
+    let cpu = fields.next()?.parse().ok()?;
+    let delay = fields.next()?.parse().ok()?;
+    Some((cpu, delay))
 }
 
 #[cfg(all(test, not(gosched_loom)))]
@@ -81,7 +124,41 @@ mod tests {
         stop.store(true, Relaxed);
         sleeper.join().unwrap();
         spinner.join().unwrap();
+        assert!(!thread_in_futex(a), "a sleep is not a futex wait");
         assert!(!thread_asleep(0));
         assert_eq!(thread_cpu_ns(0), None);
+        assert_eq!(thread_sched_ns(0), None);
+    }
+
+    #[test]
+    fn a_thread_blocked_on_a_lock_reads_as_in_futex_and_its_cpu_time_stands_still() {
+        let lock = Arc::new(std::sync::Mutex::new(()));
+        let held = lock.lock().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let l = lock.clone();
+        let waiter = std::thread::spawn(move || {
+            tx.send(current_tid()).unwrap();
+            drop(l.lock().unwrap());
+        });
+        let tid = rx.recv().unwrap();
+        // Wait until it is blocked in the lock (not still starting up).
+        let t0 = std::time::Instant::now();
+        while !(thread_asleep(tid) && thread_in_futex(tid)) {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "never saw the futex wait"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let (cpu, _) = thread_sched_ns(tid).expect("schedstat readable");
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            thread_sched_ns(tid).map(|s| s.0),
+            Some(cpu),
+            "a blocked thread ran"
+        );
+        drop(held);
+        waiter.join().unwrap();
+        assert!(!thread_in_futex(0));
     }
 }

@@ -15,3 +15,13 @@ pub(crate) fn thread_asleep(_tid: u32) -> bool {
 pub(crate) fn thread_cpu_ns(_tid: u32) -> Option<u64> {
     None
 }
+
+/// Unknown: false.
+pub(crate) fn thread_in_futex(_tid: u32) -> bool {
+    false
+}
+
+/// Unknown: `None`.
+pub(crate) fn thread_sched_ns(_tid: u32) -> Option<(u64, u64)> {
+    None
+}
