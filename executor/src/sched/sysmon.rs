@@ -395,7 +395,7 @@ impl Monitor {
     }
 
     /// The descheduled check of the 10 ms rule: whether the holder thread
-    /// `tid` of a poll stuck that long waited for a CPU longer than it ran
+    /// `tid` of a poll stuck that long waited for a CPU over twice as long as it ran
     /// since `first` (its CPU time and run delay when the poll was first
     /// seen stuck). Such a thread is not hogging anything: the machine is
     /// short of CPUs (other processes, CPU hogs beside a server), and a
@@ -413,7 +413,7 @@ impl Monitor {
         // still waiting shows none yet; but a runnable thread (not asleep)
         // whose CPU time has not moved in 10 ms is waiting for a CPU.
         let waited = now.1.saturating_sub(first.1);
-        if waited > ran || (ran == 0 && !crate::sys::thread_asleep(tid)) {
+        if waited > 2 * ran || (ran == 0 && !crate::sys::thread_asleep(tid)) {
             seen.sched_probe = Some(now);
             seen.since = Instant::now();
             return true;
