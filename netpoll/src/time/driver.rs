@@ -70,7 +70,7 @@
 //! can let the clock jump before the woken task runs; that task then sees
 //! a later time than a real run would have shown it, never an earlier one.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -102,6 +102,8 @@ pub(crate) enum Inserted {
     Set {
         /// The entry.
         key: TimerKey,
+        /// Its tick, for [`Timers::has_fired`].
+        tick: u64,
         /// Wake the poller after dropping the lock.
         unpark: bool,
     },
@@ -145,6 +147,10 @@ pub(crate) struct Timers {
     /// any is, a paused clock does not auto-advance. Changed by those
     /// futures, read by the poller.
     inhibitors: AtomicUsize,
+    /// The tick the wheel has advanced to (`Wheel::elapsed`), stored after
+    /// every advance under the lock: every entry due at or before it has
+    /// fired and been freed ([`Timers::has_fired`]).
+    advanced: AtomicU64,
 }
 
 impl Timers {
@@ -160,7 +166,19 @@ impl Timers {
             len: AtomicUsize::new(0),
             clock: Clock::new(start),
             inhibitors: AtomicUsize::new(0),
+            advanced: AtomicU64::new(0),
         }
+    }
+
+    /// Whether the entry filed at `tick` ([`Inserted::Set`]) has fired, and
+    /// so been freed: the wheel has advanced to its tick. One load, no
+    /// lock: a sleep past its deadline uses this to forget its key instead
+    /// of removing it.
+    #[inline]
+    pub(crate) fn has_fired(&self, tick: u64) -> bool {
+        // Acquire: pairs with the Release store after the advance that
+        // freed the entry.
+        self.advanced.load(Ordering::Acquire) >= tick
     }
 
     /// The time on this reactor's clock (`clock.rs`).
@@ -269,7 +287,7 @@ impl Timers {
     fn inserted(&self, st: &State, key: TimerKey, tick: u64) -> Inserted {
         self.len.store(st.wheel.len(), Ordering::Relaxed);
         let unpark = st.poller_tick.is_some_and(|p| tick < p);
-        Inserted::Set { key, unpark }
+        Inserted::Set { key, tick, unpark }
     }
 
     /// Sets a timer for `deadline` that does `action` when it fires (a
@@ -309,20 +327,15 @@ impl Timers {
         })
     }
 
-    /// Whether the timer fired; if not, `waker` is the one it will wake.
-    /// A fired entry is freed on the way (the caller forgets `key`), so
-    /// the sleep's completion takes the lock once, not twice.
+    /// Whether the timer fired (its entry is gone: the caller forgets
+    /// `key`); if not, `waker` is the one it will wake.
     /// After shutdown, [`ShutDown`]: the timer will never fire.
     pub(crate) fn poll(&self, key: TimerKey, waker: &Waker) -> Result<bool, ShutDown> {
         let mut st = lock(&self.state);
         if st.shut_down {
             return Err(ShutDown);
         }
-        let fired = st.wheel.poll(key, waker);
-        if fired {
-            self.len.store(st.wheel.len(), Ordering::Relaxed);
-        }
-        Ok(fired)
+        Ok(st.wheel.poll(key, waker))
     }
 
     /// Frees the entry of `key`; true when it was still waiting to fire
@@ -444,6 +457,7 @@ impl Timers {
             let mut st = lock(&self.state);
             let tick = st.wheel.now_tick(now);
             st.wheel.advance(tick, buf);
+            self.advanced.store(st.wheel.elapsed(), Ordering::Release);
             // One-shot entries were freed as they fired.
             self.len.store(st.wheel.len(), Ordering::Relaxed);
         }
@@ -509,7 +523,7 @@ impl crate::Reactor {
         action: Action,
     ) -> Result<Option<TimerKey>, Action> {
         Ok(match self.inner.timers.insert_action(deadline, action)? {
-            Inserted::Set { key, unpark } => {
+            Inserted::Set { key, unpark, .. } => {
                 if unpark {
                     self.unpark_poller();
                 }

@@ -101,8 +101,9 @@ pub(crate) fn far_deadline(start: Instant, duration: Duration) -> Instant {
 pub struct Sleep {
     deadline: Instant,
     reactor: Reactor,
-    /// The wheel entry, from the first pending poll until completion/drop.
-    key: Option<TimerKey>,
+    /// The wheel entry, from the first pending poll until completion/drop,
+    /// and its tick.
+    key: Option<(TimerKey, u64)>,
     /// The deadline the entry was filed for: `deadline` or earlier. A
     /// reset to a later deadline leaves the entry where it is (no wheel
     /// operation); when it fires early, the poll files it again.
@@ -187,9 +188,14 @@ impl Sleep {
         self.fired = false;
     }
 
+    /// Lets go of the entry: forgets a key whose entry has fired (the
+    /// wheel freed it; no lock), removes one still filed.
     fn release(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.reactor.inner.timers.remove(key);
+        if let Some((key, tick)) = self.key.take() {
+            let timers = &self.reactor.inner.timers;
+            if !timers.has_fired(tick) {
+                timers.remove(key);
+            }
         }
     }
 }
@@ -211,19 +217,25 @@ impl Sleep {
         }
         let progress = ready!(coop::poll_proceed(cx));
         let timers = &self.reactor.inner.timers;
+        // A re-poll of a filed sleep that is due by the clock: usually the
+        // wheel has fired its entry and freed it, and `release` forgets the
+        // key without the wheel lock; if the task was woken by something
+        // else first, `release` removes the entry. (A first poll goes
+        // straight to `insert`, which reads the clock only for a deadline
+        // close to now.)
+        if self.key.is_some() && timers.now() >= self.deadline {
+            self.release();
+            self.fired = true;
+            progress.made_progress();
+            return Poll::Ready(Ok(()));
+        }
         let mut fired = match self.key {
             None => None,
             Some(key) => {
-                let entry_fired = timers.poll(key, cx.waker())?;
-                if entry_fired {
-                    // `poll` freed the entry.
+                if timers.poll(key.0, cx.waker())? {
+                    // Fired before the deadline: it was filed for an
+                    // earlier one before a reset moved it later. File anew.
                     self.key = None;
-                }
-                if (entry_fired && self.armed >= self.deadline) || timers.now() >= self.deadline {
-                    Some(true)
-                } else if entry_fired {
-                    // Filed for an earlier deadline before a reset moved
-                    // it later: file anew for the real one.
                     None
                 } else {
                     Some(false)
@@ -234,8 +246,8 @@ impl Sleep {
             fired = Some(match timers.insert(self.deadline, cx.waker()) {
                 Inserted::Expired => true,
                 Inserted::ShutDown => return Poll::Ready(Err(ShutDown)),
-                Inserted::Set { key, unpark } => {
-                    self.key = Some(key);
+                Inserted::Set { key, tick, unpark } => {
+                    self.key = Some((key, tick));
                     self.armed = self.deadline;
                     if unpark {
                         self.reactor.unpark_poller();

@@ -31,8 +31,9 @@
 //! has advanced to): a timer due in 3 ms sits in level 0, one due in 10 ms
 //! in level 1, one due in 30 s in level 3. A finer tick costs a fired timer
 //! one more cascade (a relink) than a millisecond tick would; a timeout
-//! that is cancelled before it fires, the common case, costs the same. Each level keeps a 64-bit mask of occupied slots, so finding
-//! the next slot to expire is a rotate and a count of trailing zeros.
+//! that is cancelled before it fires, the common case, costs the same.
+//! Each level keeps a 64-bit mask of occupied slots, so finding the next
+//! slot to expire is a rotate and a count of trailing zeros.
 //!
 //! # Protocol
 //!
@@ -43,16 +44,20 @@
 //!    at a time: it unlinks the slot's list, fires the entries that are due
 //!    and re-files the rest at a lower level (the *cascade*). What firing
 //!    does to an entry depends on its [`Action`] (`action.rs`): a sleep's
-//!    is marked fired and its waker handed out; a one-shot channel send or
-//!    callback is handed out and its entry freed at once; a ticker's is
-//!    handed out and re-filed one period on, past `now`, so one advance
-//!    fires a ticker at most once.
-//! 3. A sleep sees the fired mark in [`Wheel::poll`], which frees the
-//!    entry in the same call; a sleep dropped before it fired frees its
-//!    entry with [`Wheel::remove`]. Either way the entry goes at once: a server that
-//!    wraps every read in a timeout holds only the timers in flight. A
-//!    `Timer`, `Ticker` or Context deadline removes its entry when stopped
-//!    or dropped; [`Wheel::remove`] says whether it was still scheduled,
+//!    waker, a one-shot channel send or a callback is handed out and the
+//!    entry freed at once; a ticker's is handed out and re-filed one period
+//!    on, past `now`, so one advance fires a ticker at most once.
+//! 3. A sleep learns that it is due from the clock, not from the wheel
+//!    (`sleep.rs`). Past its deadline, it forgets its key without the
+//!    wheel lock when the wheel has advanced to the entry's tick (the
+//!    driver publishes `elapsed` after each advance: such an entry has
+//!    fired and been freed), and removes the entry otherwise. A key of a
+//!    freed entry is stale, and [`Wheel::poll`] answers "fired" for it. A
+//!    sleep dropped before its deadline frees its entry with
+//!    [`Wheel::remove`]: a server that wraps
+//!    every read in a timeout holds only the timers in flight. A `Timer`,
+//!    `Ticker` or Context deadline removes its entry when stopped or
+//!    dropped; [`Wheel::remove`] says whether it was still scheduled,
 //!    which is Go's `Stop` result.
 //!
 //! # Invariants
@@ -94,7 +99,6 @@ pub(crate) struct TimerKey {
 enum State {
     Free,
     Scheduled,
-    Fired,
 }
 
 struct Entry {
@@ -286,19 +290,12 @@ impl Wheel {
         Ok((TimerKey { index, generation }, when))
     }
 
-    /// Whether the sleep of `key` fired; if not, makes `waker` the one it
-    /// will wake. A fired entry is freed (its waker was taken when it
-    /// fired, so there is nothing to drop): the key is stale from now on.
-    /// A stale key counts as fired.
+    /// Whether the sleep of `key` fired (its entry was freed as it fired:
+    /// the key is stale); if not, makes `waker` the one it will wake.
     pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> bool {
         let Some(e) = self.entry_mut(key) else {
             return true;
         };
-        if e.state == State::Fired {
-            let action = self.free(key.index);
-            debug_assert!(matches!(action, Action::Wake(None)));
-            return true;
-        }
         match &mut e.action {
             Action::Wake(Some(w)) if w.will_wake(waker) => {}
             Action::Wake(w) => *w = Some(waker.clone()),
@@ -307,16 +304,14 @@ impl Wheel {
         false
     }
 
-    /// Frees the entry of `key`, fired or not. A stale key (the entry was
-    /// freed already, by its owner or by firing once) frees nothing.
+    /// Frees the entry of `key`. A stale key (the entry was freed already,
+    /// by its owner or by firing) frees nothing.
     pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Removed> {
-        let state = self.entry_mut(key)?.state;
-        if state == State::Scheduled {
-            self.unlink(key.index);
-        }
+        self.entry_mut(key)?;
+        self.unlink(key.index);
         let action = self.free(key.index);
         Some(Removed {
-            was_scheduled: state == State::Scheduled,
+            was_scheduled: true,
             action,
         })
     }
@@ -406,8 +401,9 @@ impl Wheel {
         let e = &mut self.entries[i as usize];
         match &mut e.action {
             Action::Wake(w) => {
-                e.state = State::Fired;
-                w.take().map(Fire::Wake)
+                let w = w.take();
+                self.free(i);
+                w.map(Fire::Wake)
             }
             Action::Tick { tx, period_ns } => {
                 let tx = tx.clone();
