@@ -479,3 +479,67 @@ impl Monitor {
         }
     }
 }
+
+#[cfg(all(test, not(gosched_loom)))]
+mod tests {
+    use super::*;
+
+    fn monitor() -> Monitor {
+        let start = Instant::now();
+        Monitor {
+            settings: DebugSettings::default(),
+            start,
+            period: Duration::from_millis(1),
+            next_trace: start,
+            delay: MIN_DELAY,
+            idle_rounds: 0,
+            last_netpoll: start,
+            seen: Vec::new(),
+            watching_syscalls: false,
+        }
+    }
+
+    #[test]
+    fn with_no_suspect_the_back_off_reaches_ten_ms_and_a_suspect_or_a_nudge_brings_it_back() {
+        let mut mon = monitor();
+        for _ in 0..200 {
+            mon.back_off(false, false);
+        }
+        assert_eq!(mon.delay, MAX_DELAY, "healthy rounds doze, busy or not");
+        mon.back_off(false, true);
+        assert_eq!(mon.delay, BUSY_MAX_DELAY, "a suspect P is watched closely");
+        for _ in 0..200 {
+            mon.back_off(false, false);
+        }
+        mon.nudged();
+        assert_eq!(mon.delay, ASLEEP_PROBE);
+        for _ in 0..IDLE_ROUNDS_BEFORE_BACKOFF {
+            mon.back_off(false, false);
+        }
+        assert_eq!(mon.delay, ASLEEP_PROBE, "a nudge buys a run of close looks");
+        mon.back_off(true, false);
+        assert_eq!(mon.delay, MIN_DELAY, "a retake restarts at 20 µs");
+    }
+
+    #[test]
+    fn a_nudge_cuts_a_doze_short_and_is_ignored_while_sysmon_is_awake() {
+        let stop = Arc::new(SysmonStop::new());
+        // Awake (not dozing): a nudge is a no-op, so the next short sleep
+        // runs out its time.
+        stop.nudge();
+        assert!(stop.sleep(Duration::from_micros(100)) == Woke::Timeout);
+        let s = stop.clone();
+        let nudger = std::thread::spawn(move || {
+            while !s.dozing.load(Relaxed) {
+                std::thread::yield_now();
+            }
+            s.nudge();
+        });
+        // An hour-long doze: only the nudge ends it.
+        assert!(stop.sleep(Duration::from_secs(3600)) == Woke::Nudged);
+        assert!(!stop.dozing.load(Relaxed));
+        nudger.join().unwrap();
+        stop.stop();
+        assert!(stop.sleep(Duration::from_secs(3600)) == Woke::Stopped);
+    }
+}
