@@ -196,6 +196,10 @@ pub(crate) struct Lists {
     pub(crate) midle: Vec<Arc<MPark>>,
     /// Set once by `Shared::shutdown`; no M goes to sleep after seeing it.
     pub(crate) shutdown: bool,
+    /// Spinning Ms in their linger sleep (`Worker::linger`): each adds and
+    /// removes itself; a push to the global queue unparks them
+    /// (`Shared::unpark_lingering`).
+    pub(crate) lingering: Vec<Arc<MPark>>,
 }
 
 /// The scheduler's idle state (Go's part of `schedt` under `sched.lock`).
@@ -206,6 +210,9 @@ pub(crate) struct Idle {
     pub(crate) nmspinning: AtomicUsize,
     /// Someone is blocked in (or about to enter) the driver.
     pub(crate) driver_busy: AtomicBool,
+    /// Number of Ms in `lists.lingering`; changed under `lists`, read
+    /// without it by pushes to the global queue.
+    pub(crate) nmlinger: AtomicUsize,
     pub(crate) lists: Mutex<Lists>,
 }
 
@@ -215,10 +222,12 @@ impl Idle {
             npidle: AtomicUsize::new(ps.len()),
             nmspinning: AtomicUsize::new(0),
             driver_busy: AtomicBool::new(false),
+            nmlinger: AtomicUsize::new(0),
             lists: Mutex::new(Lists {
                 pidle: ps,
                 midle: ms,
                 shutdown: false,
+                lingering: Vec::new(),
             }),
         }
     }

@@ -321,6 +321,9 @@ impl Shared {
         match this_m.and_then(|m| m.ring().map(|ring| (m, ring))) {
             Some((m, ring)) => {
                 ring.put(task, !is_yield, &self.inject);
+                if let (false, Some(p)) = (is_yield, m.p.get()) {
+                    processor::bump(&self.procs[p].runnext_puts, 1);
+                }
                 if m.defer_wakep() {
                     fence(SeqCst);
                 } else {
@@ -344,6 +347,7 @@ impl Shared {
                 } else {
                     self.wakep();
                 }
+                self.unpark_lingering();
                 if self.shutdown.load(SeqCst) {
                     Leftovers {
                         _tasks: std::iter::from_fn(|| self.inject.pop()).collect(),
@@ -414,6 +418,24 @@ impl Shared {
             return;
         }
         self.startm_spinning();
+    }
+
+    /// Wakes the Ms lingering (`worker.rs`, "Why linger") after a push to
+    /// the global queue: they count as spinning, so `wakep` skipped them,
+    /// and the task would otherwise wait out their sleep. Called after the
+    /// push and a SeqCst fence; pairs with the linger's registration,
+    /// fence and check of the global queue (a Dekker pair: either we see
+    /// the count, or the lingering M sees the task and does not sleep).
+    fn unpark_lingering(&self) {
+        if self.idle.nmlinger.load(SeqCst) == 0 {
+            return;
+        }
+        let lists = lock(&self.idle.lists);
+        for m in &lists.lingering {
+            if let Some(t) = lock(&m.thread).as_ref() {
+                t.unpark();
+            }
+        }
     }
 
     /// Go's `startm(nil, true)`: an idle P and an idle M, the M spinning.
