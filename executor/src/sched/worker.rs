@@ -37,16 +37,16 @@
 //! the same race but sleeps `usleep(3)` in `runqgrab` while still counted
 //! as spinning, and `wakep` skips every wake-up meanwhile. `linger` does
 //! the same, but only when it sees such a chain: since this M went to
-//! sleep (or started spinning), another P's tasks have put tasks in its
-//! `runnext` (`Processor::runnext_puts`). Lingering after any failed steal made a plain thread's
-//! round trip through a task 2-7x slower: the task it wakes goes to the
-//! global queue, whose `wakep` the lingering M suppressed, and the M that
-//! ran it lingered too. For the same reason a push to the global queue
-//! unparks a lingering M (`Shared::unpark_lingering`). The cost is a
-//! spinner that holds an idle P about 50 µs longer (Linux rounds the 3 µs
-//! sleep up by its timer slack) before it sleeps for real, burning no CPU
-//! meanwhile; a local push that is not the chain's (a spawn) waits for it
-//! as long before another P steals it, as in Go.
+//! sleep (or started spinning), a running P's tasks have put tasks in its
+//! `runnext` (`Processor::runnext_puts`). Rejected: lingering after any
+//! failed steal. It made a plain thread's round trip through a task 2-7x
+//! slower, since the task the thread wakes goes to the global queue,
+//! whose `wakep` a lingering M suppresses. For the same reason a push to
+//! the global queue unparks a lingering M (`Shared::unpark_lingering`).
+//! The cost is a spinner that holds an idle P about 50 µs longer (Linux
+//! rounds the 3 µs sleep up by its timer slack) before it sleeps for real,
+//! burning no CPU meanwhile; a local push that is not the chain's (a
+//! spawn) waits as long before another P steals it, as in Go.
 //!
 //! # Losing the P (hand-off)
 //!
@@ -366,7 +366,7 @@ pub(crate) struct Worker {
     /// This M lingered (`linger`) since it last ran a task or woke up.
     lingered: bool,
     /// Every P's `runnext_puts` when this M last went to sleep or started
-    /// spinning (`note_progress`), for `linger`'s test of a chain.
+    /// spinning (`note_runnext_puts`), for `linger`'s test of a chain.
     seen: Vec<u64>,
 }
 
@@ -537,14 +537,14 @@ impl Worker {
             self.spinning = true;
             // SeqCst: submitters read it in `wakep` to skip a wake-up.
             self.shared.idle.nmspinning.fetch_add(1, SeqCst);
-            self.note_progress();
+            self.note_runnext_puts();
         }
     }
 
     /// Notes every P's `runnext_puts` (for `linger`). Only when this M
     /// goes to sleep or starts spinning: reading counters that other Ps
     /// write on every wake pulls their cache lines away from them.
-    fn note_progress(&mut self) {
+    fn note_runnext_puts(&mut self) {
         let procs = &self.shared.procs;
         self.seen.clear();
         self.seen
@@ -552,7 +552,7 @@ impl Worker {
     }
 
     /// Whether another P has put tasks in its `runnext` since
-    /// `note_progress` and is still running: its tasks wake each other, a
+    /// `note_runnext_puts` and is still running: its tasks wake each other, a
     /// chain of hand-offs.
     fn chain_running(&self, shared: &Shared, me: usize) -> bool {
         shared
@@ -749,7 +749,7 @@ impl Worker {
                 lists.midle.push(self.ctx.park.clone());
             }
         }
-        self.note_progress();
+        self.note_runnext_puts();
         Recheck::Sleep
     }
 
