@@ -825,25 +825,10 @@ impl Worker {
             return false;
         }
         self.lingered = true;
+        // A stale park token (a wake-up meant for an earlier sleep) only
+        // cuts the linger short.
         #[cfg(not(gosched_loom))]
-        {
-            let idle = &shared.idle;
-            {
-                let mut lists = lock(&idle.lists);
-                lists.lingering.push(self.ctx.park.clone());
-                idle.nmlinger.fetch_add(1, SeqCst);
-            }
-            // StoreLoad: pairs with the fence before a global-queue
-            // pusher's `unpark_lingering`. A stale park token (a wake-up
-            // meant for an earlier sleep) only cuts the linger short.
-            crate::loom::fence(SeqCst);
-            if shared.inject.is_empty() {
-                std::thread::park_timeout(LINGER_SLEEP);
-            }
-            let mut lists = lock(&idle.lists);
-            lists.lingering.retain(|m| !Arc::ptr_eq(m, &self.ctx.park));
-            idle.nmlinger.fetch_sub(1, SeqCst);
-        }
+        shared.linger_sleep(&self.ctx.park, || std::thread::park_timeout(LINGER_SLEEP));
         true
     }
 
