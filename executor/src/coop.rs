@@ -61,14 +61,19 @@ pub struct Progress {
     refund: bool,
 }
 
+// Both inline: every channel, lock and timer operation ends in one of
+// them, and out of line (another crate, not generic) each was a call plus
+// the drop's refund check on a flag the caller had just cleared.
 impl Progress {
     /// The operation completed: keep the unit spent.
+    #[inline]
     pub fn made_progress(mut self) {
         self.refund = false;
     }
 }
 
 impl Drop for Progress {
+    #[inline]
     fn drop(&mut self) {
         if self.refund {
             let _ = CURRENT.try_with(|c| {

@@ -196,6 +196,10 @@ pub(crate) struct Lists {
     pub(crate) midle: Vec<Arc<MPark>>,
     /// Set once by `Shared::shutdown`; no M goes to sleep after seeing it.
     pub(crate) shutdown: bool,
+    /// Spinning Ms in their linger sleep (`Worker::linger`): each adds and
+    /// removes itself; a push to the global queue unparks them
+    /// (`Shared::unpark_lingering`).
+    pub(crate) lingering: Vec<Arc<MPark>>,
 }
 
 /// The scheduler's idle state (Go's part of `schedt` under `sched.lock`).
@@ -209,6 +213,9 @@ pub(crate) struct Idle {
     /// Times an idle M blocked in the driver (netpoll waits), for
     /// `metrics()`: added to by that M as it returns (`Worker::stopm`).
     pub(crate) netpoll_waits: AtomicU64,
+    /// Number of Ms in `lists.lingering`; changed under `lists`, read
+    /// without it by pushes to the global queue.
+    pub(crate) nmlinger: AtomicUsize,
     pub(crate) lists: Mutex<Lists>,
 }
 
@@ -219,10 +226,12 @@ impl Idle {
             nmspinning: AtomicUsize::new(0),
             driver_busy: AtomicBool::new(false),
             netpoll_waits: AtomicU64::new(0),
+            nmlinger: AtomicUsize::new(0),
             lists: Mutex::new(Lists {
                 pidle: ps,
                 midle: ms,
                 shutdown: false,
+                lingering: Vec::new(),
             }),
         }
     }

@@ -35,6 +35,8 @@ mod loom_handoff;
 #[cfg(all(test, gosched_loom))]
 mod loom_idle;
 #[cfg(all(test, gosched_loom))]
+mod loom_linger;
+#[cfg(all(test, gosched_loom))]
 mod loom_park;
 #[cfg(all(test, gosched_loom))]
 mod loom_runq;
@@ -330,6 +332,9 @@ impl Shared {
         match this_m.and_then(|m| m.ring().map(|ring| (m, ring))) {
             Some((m, ring)) => {
                 ring.put(task, !is_yield, &self.inject);
+                if let (false, Some(p)) = (is_yield, m.p.get()) {
+                    processor::bump(&self.procs[p].runnext_puts, 1);
+                }
                 if m.defer_wakep() {
                     fence(SeqCst);
                 } else {
@@ -353,6 +358,7 @@ impl Shared {
                 } else {
                     self.wakep();
                 }
+                self.unpark_lingering();
                 if self.shutdown.load(SeqCst) {
                     Leftovers {
                         _tasks: std::iter::from_fn(|| self.inject.pop()).collect(),
@@ -423,6 +429,47 @@ impl Shared {
             return;
         }
         self.startm_spinning();
+    }
+
+    /// Wakes the Ms lingering (`worker.rs`, "Why linger") after a push to
+    /// the global queue: they count as spinning, so `wakep` skipped them,
+    /// and the task would otherwise wait out their sleep. Called after the
+    /// push and a SeqCst fence; pairs with the linger's registration,
+    /// fence and check of the global queue (a Dekker pair: either we see
+    /// the count, or the lingering M sees the task and does not sleep).
+    pub(crate) fn unpark_lingering(&self) {
+        if self.idle.nmlinger.load(SeqCst) == 0 {
+            return;
+        }
+        let lists = lock(&self.idle.lists);
+        for m in &lists.lingering {
+            if let Some(t) = lock(&m.thread).as_ref() {
+                t.unpark();
+            }
+        }
+    }
+
+    /// The sleep of a lingering M (`worker.rs`, "Why linger"), whose
+    /// thread is `park`'s: registers it in `lingering`, fences, and calls
+    /// `sleep` only if the global queue is still empty, so that a push
+    /// either is seen here or sees the registration and unparks it
+    /// (`unpark_lingering`). `sleep` is a bounded park of this thread.
+    #[cfg_attr(gosched_loom, allow(dead_code))] // loom: the model alone calls it
+    pub(crate) fn linger_sleep(&self, park: &Arc<MPark>, sleep: impl FnOnce()) {
+        {
+            let mut lists = lock(&self.idle.lists);
+            lists.lingering.push(park.clone());
+            self.idle.nmlinger.fetch_add(1, SeqCst);
+        }
+        // StoreLoad: pairs with the fence before a global-queue pusher's
+        // `unpark_lingering`.
+        fence(SeqCst);
+        if self.inject.is_empty() {
+            sleep();
+        }
+        let mut lists = lock(&self.idle.lists);
+        lists.lingering.retain(|m| !Arc::ptr_eq(m, park));
+        self.idle.nmlinger.fetch_sub(1, SeqCst);
     }
 
     /// Go's `startm(nil, true)`: an idle P and an idle M, the M spinning.

@@ -79,6 +79,10 @@ pub(crate) struct Processor {
     pub(crate) running: AtomicBool,
     /// Go's `schedtick`: incremented by the owner per new time slice.
     pub(crate) schedtick: AtomicU64,
+    /// Tasks its running tasks woke or spawned into `runnext`: bumped by
+    /// the owner (`Shared::schedule`), read by a spinning M deciding
+    /// whether to linger (`worker.rs`, "Why linger").
+    pub(crate) runnext_puts: AtomicU64,
     pub(crate) metrics: PMetrics,
 }
 
@@ -89,6 +93,7 @@ impl Processor {
             ring: AtomicPtr::new(ring as *mut RunQueue),
             running: AtomicBool::new(false),
             schedtick: AtomicU64::new(0),
+            runnext_puts: AtomicU64::new(0),
             metrics: PMetrics::default(),
         }
     }

@@ -18,9 +18,35 @@
 //! 3. The global queue, a batch at a time (`globrunqget`).
 //! 4. A non-blocking netpoll, when tasks wait on the driver.
 //! 5. Spin: steal half of a random victim's ring, 4 passes over all Ps,
-//!    the last pass also taking a victim's `runnext`.
+//!    the last pass also taking a victim's `runnext`. Found nothing while
+//!    another P runs a chain of hand-offs: *linger* once (`linger`), a
+//!    short sleep still counted as spinning, then start over from step 1.
 //! 6. Give the P back, stop spinning, re-check every queue (`idle.rs`
 //!    step 5), and sleep.
+//!
+//! # Why linger
+//!
+//! Two tasks handing values back and forth (a rendezvous channel, a
+//! request and its reply) run as a chain on one P: each wakes the other
+//! into `runnext` and then parks. Every such wake calls `wakep`, and with
+//! a P idle and nobody spinning, `wakep` pays a futex wake for an M that
+//! finds only that `runnext`, which the owner takes back within a
+//! microsecond, so the M gives up, sleeps, and is woken again by the next
+//! hand-off: about one futex call per ten values on 100k values through a
+//! rendezvous channel, all charged to the P doing the work. Go's thief has
+//! the same race but sleeps `usleep(3)` in `runqgrab` while still counted
+//! as spinning, and `wakep` skips every wake-up meanwhile. `linger` does
+//! the same, but only when it sees such a chain: since this M went to
+//! sleep (or started spinning), a running P's tasks have put tasks in its
+//! `runnext` (`Processor::runnext_puts`). Rejected: lingering after any
+//! failed steal. It made a plain thread's round trip through a task 2-7x
+//! slower, since the task the thread wakes goes to the global queue,
+//! whose `wakep` a lingering M suppresses. For the same reason a push to
+//! the global queue unparks a lingering M (`Shared::unpark_lingering`).
+//! The cost is a spinner that holds an idle P about 50 µs longer (Linux
+//! rounds the 3 µs sleep up by its timer slack) before it sleeps for real,
+//! burning no CPU meanwhile; a local push that is not the chain's (a
+//! spawn) waits as long before another P steals it, as in Go.
 //!
 //! # Losing the P (hand-off)
 //!
@@ -48,6 +74,13 @@ use super::stuck_watch::StuckWatch;
 use super::Shared;
 use crate::loom::lock;
 use crate::task::Notified;
+
+/// How long a spinner that found nothing sleeps before it looks again
+/// (`Worker::linger`): Go's `usleep(3)` in `runqgrab`. Linux stretches it
+/// to about 50 µs (the default timer slack), which is the point: long
+/// enough to cover many hand-offs of a chain running on another P.
+#[cfg(not(gosched_loom))]
+const LINGER_SLEEP: std::time::Duration = std::time::Duration::from_micros(3);
 
 /// Steal passes before an M gives up (Go: `stealTries`).
 const STEAL_TRIES: usize = 4;
@@ -334,6 +367,11 @@ pub(crate) struct Worker {
     trace: Option<crate::trace::TraceBuf>,
     /// This M's watch over the other Ps (`stuck_watch.rs`).
     watch: StuckWatch,
+    /// This M lingered (`linger`) since it last ran a task or woke up.
+    lingered: bool,
+    /// Every P's `runnext_puts` when this M last went to sleep or started
+    /// spinning (`note_runnext_puts`), for `linger`'s test of a chain.
+    seen: Vec<u64>,
 }
 
 impl Worker {
@@ -349,6 +387,8 @@ impl Worker {
             exit: false,
             trace: None,
             watch: StuckWatch::default(),
+            lingered: false,
+            seen: Vec::new(),
         };
         w.trace = trace;
         w
@@ -415,6 +455,7 @@ impl Worker {
         self.ctx.acquire(p);
         crate::trace::checkpoint(&mut self.trace, &self.shared);
         self.runnext_streak = 0;
+        self.lingered = false;
         // startm counted us in nmspinning already; a sleeping M never is.
         debug_assert!(
             !self.spinning,
@@ -499,7 +540,32 @@ impl Worker {
             self.spinning = true;
             // SeqCst: submitters read it in `wakep` to skip a wake-up.
             self.shared.idle.nmspinning.fetch_add(1, SeqCst);
+            self.note_runnext_puts();
         }
+    }
+
+    /// Notes every P's `runnext_puts` (for `linger`). Only when this M
+    /// goes to sleep or starts spinning: reading counters that other Ps
+    /// write on every wake pulls their cache lines away from them.
+    fn note_runnext_puts(&mut self) {
+        let procs = &self.shared.procs;
+        self.seen.clear();
+        self.seen
+            .extend(procs.iter().map(|p| p.runnext_puts.load(Relaxed)));
+    }
+
+    /// Whether another P has put tasks in its `runnext` since
+    /// `note_runnext_puts` and is still running: its tasks wake each other, a
+    /// chain of hand-offs.
+    fn chain_running(&self, shared: &Shared, me: usize) -> bool {
+        shared
+            .procs
+            .iter()
+            .zip(&self.seen)
+            .enumerate()
+            .any(|(i, (p, &puts))| {
+                i != me && p.running.load(Relaxed) && p.runnext_puts.load(Relaxed) != puts
+            })
     }
 
     fn stop_spinning(&mut self, shared: &Shared) -> bool {
@@ -535,6 +601,7 @@ impl Worker {
     /// Go's `findRunnable`. Returns `None` at shutdown, or when this M has
     /// no P any more (handed off) and must sleep as a spare.
     fn find_runnable(&mut self, shared: &Shared) -> Option<(Notified, bool)> {
+        self.lingered = false;
         loop {
             if shared.is_shutting_down() {
                 return None;
@@ -604,6 +671,9 @@ impl Worker {
                 self.become_spinning();
                 if let Some(t) = self.steal_work(shared, &ring, pi) {
                     return Some((t, false));
+                }
+                if self.linger(shared, pi) {
+                    continue;
                 }
             }
             // 6. Give up the P, re-check, sleep.
@@ -686,6 +756,7 @@ impl Worker {
                 lists.midle.push(self.ctx.park.clone());
             }
         }
+        self.note_runnext_puts();
         Recheck::Sleep
     }
 
@@ -748,6 +819,28 @@ impl Worker {
             }
         }
         None
+    }
+
+    /// Step 5's linger (see "Why linger"): once per wake-up or task run, a
+    /// spinner that found nothing while another P runs a chain sleeps
+    /// [`LINGER_SLEEP`], still holding its P and counted in `nmspinning`,
+    /// so that submitters skip `wakep` meanwhile; a push to the global
+    /// queue cuts the sleep short (`Shared::unpark_lingering`). True when
+    /// it lingered and the caller should look for work again.
+    fn linger(&mut self, shared: &Shared, me: usize) -> bool {
+        // Not under loom: a linger only postpones step 6, which the models
+        // check from every state already, and an extra pass of the loop
+        // would multiply their interleavings for nothing.
+        if cfg!(gosched_loom) || self.lingered || !self.spinning || !self.chain_running(shared, me)
+        {
+            return false;
+        }
+        self.lingered = true;
+        // A stale park token (a wake-up meant for an earlier sleep) only
+        // cuts the linger short.
+        #[cfg(not(gosched_loom))]
+        shared.linger_sleep(&self.ctx.park, || std::thread::park_timeout(LINGER_SLEEP));
+        true
     }
 
     /// Go's `stopm`: sleeps until handed a P (or shutdown). The M is on

@@ -155,9 +155,11 @@ pub(super) fn refill<T>(q: &Buffer<T>, sendq: &mut WaitList<Waiter<T>>) -> Optio
     None
 }
 
-// The entry points (`buf_try_*`, `buf_poll_*`) are `#[inline(never)]`: the
-// dispatch in `mod.rs` branches to them first thing, and the rendezvous
-// branch beside them there then compiles as lean as it does alone.
+// The entry points (`buf_try_*`, `buf_poll_*`) are `#[inline(never)]`, as
+// are the rendezvous ones in `zero.rs`: the dispatch in `mod.rs` is then a
+// branch and a tail call. With one flavor inlined into it, the other paid
+// that flavor's register saves and stack frame on every call (callgrind:
+// about 20 instructions per buffered send and per receive).
 impl<T> Chan<T> {
     /// Unlinks a parked sender's waiter under the lock, republishes the
     /// parked counts, and returns the waiter once the lock is dropped.

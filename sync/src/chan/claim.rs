@@ -126,11 +126,18 @@ pub(super) fn pair(me: Me<'_>, owner: &mut Owner) -> Pair {
 ///
 /// The empty check is inlined into the caller: on the buffered fast path
 /// the counterpart queue is almost always empty, and the check is one load
-/// of a line that nobody writes while nobody parks.
+/// of a line that nobody writes while nobody parks. So is the commonest
+/// pairing of a rendezvous, a plain operation with a plain parked task at
+/// the front (`pair`'s first case, which claims nothing).
 #[inline]
 pub(super) fn scan<T>(q: &mut WaitList<Waiter<T>>, me: Me<'_>) -> Result<Option<(Key, Wake)>, ()> {
-    if q.is_empty() {
+    let Some(key) = q.front() else {
         return Ok(None);
+    };
+    if let (Me::Free, Owner::Task(w)) = (me, &mut q.get_mut(key).owner) {
+        let wake = Wake::Task(w.take().expect("waker taken twice"));
+        q.unlink(key);
+        return Ok(Some((key, wake)));
     }
     scan_slow(q, me)
 }

@@ -125,6 +125,7 @@ impl<T> Chan<T> {
     }
 
     /// Non-blocking send.
+    #[inline(never)]
     pub(super) fn zero_try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let mut st = self.lock_state();
         match self.try_send_locked(&mut st, value, Me::Free) {
@@ -142,6 +143,7 @@ impl<T> Chan<T> {
     }
 
     /// Non-blocking receive.
+    #[inline(never)]
     pub(super) fn zero_try_recv(&self) -> Result<T, TryRecvError> {
         let mut st = self.lock_state();
         match self.try_recv_locked(&mut st, Me::Free) {
@@ -160,6 +162,7 @@ impl<T> Chan<T> {
 
     /// Drives a send future. `value` holds the value until it is parked;
     /// `key` the parked waiter. Both are `None` once this returns `Ready`.
+    #[inline(never)]
     pub(super) fn zero_poll_send(
         &self,
         cx: &mut Context<'_>,
@@ -232,6 +235,7 @@ impl<T> Chan<T> {
 
     /// Drives a receive future; `key` is the parked waiter, `None` once this
     /// returns `Ready`.
+    #[inline(never)]
     pub(super) fn zero_poll_recv(
         &self,
         cx: &mut Context<'_>,
