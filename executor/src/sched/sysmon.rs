@@ -4,9 +4,10 @@
 //! 10 ms while it retakes no P (Go's schedule: only a retake resets
 //! the back-off), busy runtime or not. It sleeps at most 1 ms only while
 //! it has a reason to look closely: a running P whose poll count stood
-//! still for a whole round, or a nudge from an M that saw a P stuck in
-//! one poll (`stuck_watch.rs`), after which it watches closely for
-//! [`IDLE_ROUNDS_BEFORE_BACKOFF`] rounds. Each round it:
+//! still for a whole round, a lone running P (no other P's M watches it),
+//! or a nudge from an M that saw a P stuck in one poll (`stuck_watch.rs`),
+//! after which it watches closely for [`IDLE_ROUNDS_BEFORE_BACKOFF`]
+//! rounds. Each round it:
 //!
 //! 1. **Retakes** a P whose M has been inside one task poll for more than
 //!    10 ms (Go's `forcePreemptNS`), or for more than 1 ms with its thread
@@ -275,7 +276,11 @@ impl Monitor {
                 schedtrace(shared, self.start.elapsed(), self.settings.scheddetail)
             );
         }
-        self.back_off(acted, suspect);
+        // A lone running P has no peer to watch it (`stuck_watch.rs`):
+        // unless an idle M in the driver happens to wake for a timer, only
+        // sysmon would see it stall, so sysmon keeps its 1 ms look.
+        let running = shared.procs.len() - shared.idle.npidle.load(Relaxed).min(shared.procs.len());
+        self.back_off(acted, suspect || running == 1);
     }
 
     /// Step 1: hands off every P stuck in one poll while work waits for it.
@@ -452,8 +457,9 @@ impl Monitor {
 
     /// Go's back-off: 20 µs after a retake, doubling after
     /// `IDLE_ROUNDS_BEFORE_BACKOFF` idle rounds up to 10 ms; at most 1 ms
-    /// while a running P made no poll since the last round (`suspect`);
-    /// never past the next schedtrace line.
+    /// while a running P made no poll since the last round, or runs with
+    /// no peer to watch it (`suspect`); never past the next schedtrace
+    /// line.
     fn back_off(&mut self, acted: bool, suspect: bool) {
         if acted {
             self.idle_rounds = 0;
