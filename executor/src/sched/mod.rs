@@ -304,6 +304,16 @@ impl Shared {
         lock(&self.ms).clone()
     }
 
+    /// The M holding P `i`, if any (racy: for sysmon). One lock and one
+    /// `Arc` clone, not a copy of every M's parker.
+    pub(crate) fn holder_of(&self, i: usize) -> Option<Arc<MPark>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        lock(&self.ms)
+            .iter()
+            .find(|m| m.cur_p.load(Relaxed) == i)
+            .cloned()
+    }
+
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutdown.load(SeqCst)
     }

@@ -167,6 +167,11 @@ struct Monitor {
     /// Some M was inside a `syscall` this round: sleep at most
     /// `SYSCALL_WATCH_DELAY`.
     watching_syscalls: bool,
+    /// A stall is being watched: set by a nudge or by a round that saw a
+    /// P stuck in one poll past `RETAKE_ASLEEP_AFTER`, cleared by a round
+    /// in which every running P has polled. While set, a suspect P keeps
+    /// sysmon's sleep at 1 ms or less.
+    alert: bool,
 }
 
 /// Whether work waits for P `i`: tasks queued on it or globally, or timers
@@ -193,6 +198,7 @@ fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
         last_netpoll: start,
         seen: Vec::new(),
         watching_syscalls: false,
+        alert: false,
     };
     loop {
         match stop.sleep(mon.delay) {
@@ -240,10 +246,10 @@ impl SysmonStop {
 
 impl Monitor {
     /// A nudge (`stuck_watch.rs`): some P has been stuck in one poll for
-    /// a while. Look now, then every [`ASLEEP_PROBE`] for a while, as
-    /// after a retake.
+    /// a while. Look now, and every [`ASLEEP_PROBE`] or so while a P stays
+    /// stuck.
     fn nudged(&mut self) {
-        self.idle_rounds = 0;
+        self.alert = true;
         self.delay = self.delay.min(ASLEEP_PROBE);
     }
 
@@ -256,7 +262,7 @@ impl Monitor {
         // events on every busy server, and counting it would keep sysmon
         // at 20 µs for 50 rounds out of every 10 ms (thousands of wakes
         // a second on a loaded 2-core machine for nothing).
-        let (acted, suspect) = self.retake(shared, now);
+        let (acted, suspect, stuck) = self.retake(shared, now);
         // 2. Netpoll, when nobody is parked in it.
         if now.duration_since(self.last_netpoll) >= NETPOLL_EVERY {
             self.last_netpoll = now;
@@ -276,19 +282,29 @@ impl Monitor {
                 schedtrace(shared, self.start.elapsed(), self.settings.scheddetail)
             );
         }
-        // A lone running P has no peer to watch it (`stuck_watch.rs`):
-        // unless an idle M in the driver happens to wake for a timer, only
-        // sysmon would see it stall, so sysmon keeps its 1 ms look.
+        // A lone running P with work queued has no peer to watch it
+        // (`stuck_watch.rs`): unless an idle M in the driver happens to
+        // wake for a timer, only sysmon would see that work stranded
+        // behind a stall, so sysmon keeps its 1 ms look. (With nothing
+        // queued, a stall there strands nothing: new work wakes an idle P.)
         let running = shared.procs.len() - shared.idle.npidle.load(Relaxed).min(shared.procs.len());
-        self.back_off(acted, suspect || running == 1);
+        let lone_with_work = running == 1 && shared.has_any_work();
+        // A P that merely made no poll since the last look is usually a
+        // thread the OS descheduled for a moment (a load generator or
+        // other processes on the same cores); watching closely is for a
+        // stall someone saw: a nudge, or a poll stuck past 1 ms.
+        self.alert = suspect && (self.alert || stuck);
+        self.back_off(acted, self.alert || lone_with_work);
     }
 
     /// Step 1: hands off every P stuck in one poll while work waits for it.
-    /// Returns whether a P was handed off, and whether some running P
-    /// made no poll since the last round (a suspect to watch closely).
-    fn retake(&mut self, shared: &Arc<Shared>, now: Instant) -> (bool, bool) {
+    /// Returns whether a P was handed off, whether some running P made no
+    /// poll since the last round (a suspect), and whether one has been in
+    /// its poll past `RETAKE_ASLEEP_AFTER`.
+    fn retake(&mut self, shared: &Arc<Shared>, now: Instant) -> (bool, bool, bool) {
         let mut acted = false;
         let mut suspect = false;
+        let mut stuck = false;
         if self.seen.len() != shared.procs.len() {
             self.seen = shared
                 .procs
@@ -336,14 +352,13 @@ impl Monitor {
             if stuck_for < RETAKE_ASLEEP_AFTER {
                 continue;
             }
+            stuck = true;
             if !work_waits_for(shared, i) {
                 continue;
             }
-            let holder = shared
-                .all_ms()
-                .into_iter()
-                .find(|m| m.cur_p.load(Relaxed) == i);
-            let Some(m) = holder else { continue };
+            let Some(m) = shared.holder_of(i) else {
+                continue;
+            };
             let tid = m.tid.load(Relaxed);
             let first = match seen.sched_probe {
                 Some(first) => Some(first),
@@ -371,7 +386,7 @@ impl Monitor {
             seen.since = now;
             seen.sched_probe = None;
         }
-        (acted, suspect)
+        (acted, suspect, stuck)
     }
 
     /// The asleep rule of step 1: whether the holder thread `tid` of a
@@ -432,10 +447,7 @@ impl Monitor {
     /// same call (same `syscalltick`) in the previous round, and other
     /// work must wait for the P.
     fn retake_syscall(shared: &Arc<Shared>, i: usize, seen: &mut PSeen) -> Option<bool> {
-        let holder = shared
-            .all_ms()
-            .into_iter()
-            .find(|m| m.cur_p.load(Relaxed) == i)?;
+        let holder = shared.holder_of(i)?;
         // SeqCst: pairs with the SeqCst stores in `enter_syscall` and
         // `exit_syscall`.
         if !holder.in_syscall.load(std::sync::atomic::Ordering::SeqCst) {
@@ -457,10 +469,9 @@ impl Monitor {
 
     /// Go's back-off: 20 µs after a retake, doubling after
     /// `IDLE_ROUNDS_BEFORE_BACKOFF` idle rounds up to 10 ms; at most 1 ms
-    /// while a running P made no poll since the last round, or runs with
-    /// no peer to watch it (`suspect`); never past the next schedtrace
-    /// line.
-    fn back_off(&mut self, acted: bool, suspect: bool) {
+    /// while a stall is watched, or a lone P runs with work queued
+    /// (`close`); never past the next schedtrace line.
+    fn back_off(&mut self, acted: bool, close: bool) {
         if acted {
             self.idle_rounds = 0;
             self.delay = MIN_DELAY;
@@ -470,7 +481,7 @@ impl Monitor {
                 self.delay = (self.delay * 2).min(MAX_DELAY);
             }
         }
-        if suspect {
+        if close {
             self.delay = self.delay.min(BUSY_MAX_DELAY);
         }
         if self.watching_syscalls {
@@ -502,27 +513,34 @@ mod tests {
             last_netpoll: start,
             seen: Vec::new(),
             watching_syscalls: false,
+            alert: false,
         }
     }
 
     #[test]
-    fn with_no_suspect_the_back_off_reaches_ten_ms_and_a_suspect_or_a_nudge_brings_it_back() {
+    fn healthy_rounds_doze_to_ten_ms_and_a_watched_stall_or_a_nudge_brings_it_back() {
         let mut mon = monitor();
         for _ in 0..200 {
             mon.back_off(false, false);
         }
         assert_eq!(mon.delay, MAX_DELAY, "healthy rounds doze, busy or not");
         mon.back_off(false, true);
-        assert_eq!(mon.delay, BUSY_MAX_DELAY, "a suspect P is watched closely");
+        assert_eq!(
+            mon.delay, BUSY_MAX_DELAY,
+            "a watched stall is looked at closely"
+        );
         for _ in 0..200 {
             mon.back_off(false, false);
         }
         mon.nudged();
-        assert_eq!(mon.delay, ASLEEP_PROBE);
-        for _ in 0..IDLE_ROUNDS_BEFORE_BACKOFF {
+        assert!(mon.alert, "a nudge raises the alert");
+        assert_eq!(mon.delay, ASLEEP_PROBE, "and looks at once");
+        // Once the stall clears (no close look asked), the doze comes back
+        // within a few doublings.
+        for _ in 0..5 {
             mon.back_off(false, false);
         }
-        assert_eq!(mon.delay, ASLEEP_PROBE, "a nudge buys a run of close looks");
+        assert_eq!(mon.delay, MAX_DELAY);
         mon.back_off(true, false);
         assert_eq!(mon.delay, MIN_DELAY, "a retake restarts at 20 µs");
     }
