@@ -415,15 +415,15 @@ impl Monitor {
     }
 
     /// The descheduled check of the 10 ms rule: whether the holder thread
-    /// `tid` of a poll stuck that long waited for a CPU over twice as long as it ran
-    /// since `first` (its CPU time and run delay when the poll was first
-    /// seen stuck). Such a thread is not hogging anything: the machine is
-    /// short of CPUs (other processes, CPU hogs beside a server), and a
-    /// hand-off would only add a thread to the queue for them, as the
-    /// issue's HTTP run with two `yes` hogs showed (workers grew to 22).
-    /// The queued tasks are stolen by the other Ps meanwhile. Re-baselines
-    /// the probe, so a thread that starts running and keeps the P is
-    /// judged on its next 10 ms.
+    /// `tid` of a poll stuck that long waited for a CPU over twice as long
+    /// as it ran since `first` (its CPU time and run delay when the poll
+    /// was first seen stuck). Such a thread is not hogging anything: the
+    /// machine is short of CPUs (other processes, CPU hogs beside a
+    /// server), and a hand-off would only add a thread to the queue for
+    /// them (an HTTP server beside two `yes` hogs grew to 22 workers that
+    /// way). The queued tasks are stolen by the other Ps meanwhile.
+    /// Re-baselines the probe, so a thread that starts running and keeps
+    /// the P is judged on its next 10 ms.
     fn descheduled(seen: &mut PSeen, first: (u64, u64), tid: u32) -> bool {
         let Some(now) = crate::sys::thread_sched_ns(tid) else {
             return false;
