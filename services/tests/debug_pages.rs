@@ -19,17 +19,7 @@ use gosched::sync::chan;
 
 /// Runs `f` on a fresh 2-P runtime, failing after 120 s instead of hanging.
 fn run<F: std::future::Future<Output = ()> + Send + 'static>(f: F) {
-    let rt = gosched::Runtime::builder().procs(2).build().unwrap();
-    let done = rt.spawn(f);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(rt.block_on(done));
-    });
-    match rx.recv_timeout(Duration::from_secs(120)) {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => panic!("test hung for 120 s"),
-    }
+    run_within(Duration::from_secs(120), f);
 }
 
 /// Serves the debug pages of the current runtime on a loopback port.

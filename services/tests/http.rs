@@ -44,17 +44,7 @@ async fn start(
 
 /// Runs `f` on a fresh 2-P runtime, failing after 60 s instead of hanging.
 fn run<F: std::future::Future<Output = ()> + Send + 'static>(f: F) {
-    let rt = gosched::Runtime::builder().procs(2).build().unwrap();
-    let done = rt.spawn(f);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(rt.block_on(done));
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => panic!("test hung for 60 s"),
-    }
+    run_within(Duration::from_secs(60), f);
 }
 
 #[test]

@@ -187,19 +187,7 @@ fn work_waits_for(shared: &Shared, i: usize) -> bool {
 fn run(shared: Weak<Shared>, stop: Arc<SysmonStop>, settings: DebugSettings) {
     let start = Instant::now();
     crate::clock::tick(start);
-    let period = Duration::from_millis(settings.schedtrace_ms.max(1));
-    let mut mon = Monitor {
-        settings,
-        start,
-        period,
-        next_trace: start + period,
-        delay: MIN_DELAY,
-        idle_rounds: 0,
-        last_netpoll: start,
-        seen: Vec::new(),
-        watching_syscalls: false,
-        alert: false,
-    };
+    let mut mon = Monitor::new(settings, start);
     loop {
         match stop.sleep(mon.delay) {
             Woke::Stopped => return,
@@ -245,6 +233,23 @@ impl SysmonStop {
 }
 
 impl Monitor {
+    /// sysmon's state as it starts at `start`.
+    fn new(settings: DebugSettings, start: Instant) -> Monitor {
+        let period = Duration::from_millis(settings.schedtrace_ms.max(1));
+        Monitor {
+            settings,
+            start,
+            period,
+            next_trace: start + period,
+            delay: MIN_DELAY,
+            idle_rounds: 0,
+            last_netpoll: start,
+            seen: Vec::new(),
+            watching_syscalls: false,
+            alert: false,
+        }
+    }
+
     /// A nudge (`stuck_watch.rs`): some P has been stuck in one poll for
     /// a while. Look now, and every [`ASLEEP_PROBE`] or so while a P stays
     /// stuck.
@@ -502,19 +507,7 @@ mod tests {
     use super::*;
 
     fn monitor() -> Monitor {
-        let start = Instant::now();
-        Monitor {
-            settings: DebugSettings::default(),
-            start,
-            period: Duration::from_millis(1),
-            next_trace: start,
-            delay: MIN_DELAY,
-            idle_rounds: 0,
-            last_netpoll: start,
-            seen: Vec::new(),
-            watching_syscalls: false,
-            alert: false,
-        }
+        Monitor::new(DebugSettings::default(), Instant::now())
     }
 
     #[test]

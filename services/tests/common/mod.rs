@@ -18,6 +18,22 @@ use gosched::http::hyper::{Request, Response};
 use gosched::http::{Bytes, HyperExecutor, HyperIo, HyperTimer, Listener};
 use gosched::sync::WaitGroup;
 
+/// Runs `f` on a fresh 2-P runtime, failing after `limit` instead of
+/// hanging; a panic inside `f` is re-raised here.
+pub fn run_within<F: Future<Output = ()> + Send + 'static>(limit: std::time::Duration, f: F) {
+    let rt = gosched::Runtime::builder().procs(2).build().unwrap();
+    let done = rt.spawn(f);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(rt.block_on(done));
+    });
+    match rx.recv_timeout(limit) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => panic!("test hung for {limit:?}"),
+    }
+}
+
 /// hyper itself, for the client side.
 pub use gosched::http::hyper;
 
