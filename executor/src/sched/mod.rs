@@ -181,6 +181,9 @@ pub(crate) struct Shared {
     /// Stops sysmon, or nudges it from a doze (`stuck_watch.rs`); the
     /// monitor thread holds a clone.
     pub(crate) monitor: Arc<sysmon::SysmonStop>,
+    /// The coarse clock (`clock.rs`) at the last non-blocking netpoll by
+    /// any thread; sysmon polls only when nobody has for 10 ms.
+    pub(crate) last_poll_ms: std::sync::atomic::AtomicU32,
 }
 
 impl Shared {
@@ -237,6 +240,7 @@ impl Shared {
             ms: Mutex::new(ms.clone()),
             sysmon: Mutex::new(None),
             monitor: Arc::new(sysmon::SysmonStop::new()),
+            last_poll_ms: std::sync::atomic::AtomicU32::new(0),
             trace: if cfg!(gosched_loom) {
                 None
             } else {
@@ -522,11 +526,16 @@ impl Shared {
     }
 
     /// A non-blocking poll of the driver when tasks wait on it. True when
-    /// it ran.
+    /// it ran. Notes the time on the coarse clock, for sysmon's "nobody
+    /// polled for 10 ms" (Go's `sched.lastpoll`).
     pub(crate) fn poll_driver_nonblocking(&self) -> bool {
         match &self.driver {
             Some(d) if d.has_waiters() => {
                 d.poll_nonblocking();
+                self.last_poll_ms.store(
+                    crate::clock::coarse_ms(),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
                 true
             }
             _ => false,

@@ -25,8 +25,8 @@
 //!    rounds in a row and work waits (`syscall.rs`); while any M is in
 //!    such a call sysmon sleeps at most 50 µs.
 //! 2. **Polls the netpoller** without blocking when no M is parked in it
-//!    and sysmon has not polled it for 10 ms, so timers and sockets are
-//!    served even while every M is stuck.
+//!    and nobody has polled it for 10 ms (Go's `sched.lastpoll`), so
+//!    timers and sockets are served even while every M is stuck.
 //! 3. **Wakes an M** when tasks are queued and every P is idle.
 //! 4. Advances the coarse clock (`clock.rs`) and, with
 //!    `GOSCHED_DEBUG=schedtrace=N`, prints Go's SCHED line
@@ -269,7 +269,13 @@ impl Monitor {
         // a second on a loaded 2-core machine for nothing).
         let (acted, suspect, stuck) = self.retake(shared, now);
         // 2. Netpoll, when nobody is parked in it.
-        if now.duration_since(self.last_netpoll) >= NETPOLL_EVERY {
+        // Go's rule: only when nobody polled for 10 ms (`sched.lastpoll`),
+        // so a busy server whose Ms poll every 61 ticks is not polled by
+        // sysmon too, on the global queue's side of the event delivery.
+        let polled_ms = crate::clock::coarse_ms().saturating_sub(shared.last_poll_ms.load(Relaxed));
+        if now.duration_since(self.last_netpoll) >= NETPOLL_EVERY
+            && u128::from(polled_ms) >= NETPOLL_EVERY.as_millis()
+        {
             self.last_netpoll = now;
             if !shared.idle.driver_busy.load(Relaxed) {
                 shared.poll_driver_nonblocking();
